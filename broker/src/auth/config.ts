@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+const rolePatterns = z.object({
+  publish: z.array(z.string().min(1)).default([]),
+  subscribe: z.array(z.string().min(1)).default([]),
+});
+
+export const defaultRoles = {
+  device: {
+    publish: ['devices/{deviceId}/telemetry', 'devices/{deviceId}/status', 'devices/{deviceId}/replies/#'],
+    subscribe: ['devices/{deviceId}/commands/#'],
+  },
+  console: {
+    publish: ['devices/+/commands/#'],
+    subscribe: ['devices/+/telemetry', 'devices/+/status', 'devices/+/replies/#', '$SYS/#'],
+  },
+  admin: { publish: ['#'], subscribe: ['#', '$SYS/#', '$telemq/#'] },
+} as const;
+
+export const authConfigSchema = z.object({
+  /** 'none' is for development only and warns at every start */
+  mode: z.enum(['required', 'none']).default('required'),
+  /** HS256 secret; generated under dataDir at first start when neither it nor a public key is set */
+  jwtSecret: z.string().min(16).optional(),
+  /** PEM or JWKS file for RS256 / ES256 */
+  jwtPublicKeyFile: z.string().min(1).optional(),
+  issuer: z.string().optional(),
+  audience: z.string().optional(),
+  clockToleranceSec: z.number().int().min(0).default(30),
+  /** lifetime of tokens issued by POST /api/login */
+  loginTokenTtlSec: z.number().int().min(60).default(3600),
+  /** scrypt password file; default dataDir/users.json */
+  usersFile: z.string().optional(),
+  /** admin password at first start; else generated and printed once */
+  adminPassword: z.string().min(8).optional(),
+  roles: z.record(z.string(), rolePatterns).default(defaultRoles as unknown as Record<string, z.infer<typeof rolePatterns>>),
+  disconnectOnForbiddenPublish: z.boolean().default(false),
+});
+
+export type AuthConfig = z.infer<typeof authConfigSchema>;

@@ -1,0 +1,70 @@
+// HTTP API shapes shared by the broker and the console.
+
+export type Role = 'device' | 'console' | 'admin' | (string & {});
+
+export interface LoginRequest {
+  username: string;
+  password: string;
+}
+
+export interface LoginResponse {
+  token: string;
+  /** epoch ms */
+  expiresAt: number;
+  username: string;
+  role: Role;
+}
+
+export type Aggregation = 'mean' | 'min' | 'max' | 'last';
+
+export interface HistoryQuery {
+  device: string;
+  field: string;
+  /** epoch ms, inclusive */
+  from: number;
+  /** epoch ms, exclusive */
+  to: number;
+  /** window in ms; omitted: raw points */
+  everyMs?: number;
+  agg?: Aggregation;
+}
+
+export interface HistoryPoint {
+  /** epoch ms (window start when aggregated) */
+  t: number;
+  v: number | null;
+}
+
+export interface HistoryResponse {
+  device: string;
+  field: string;
+  from: number;
+  to: number;
+  everyMs: number | null;
+  agg: Aggregation | null;
+  points: HistoryPoint[];
+}
+
+export interface DeviceSummary {
+  deviceId: string;
+  status: 'online' | 'offline' | 'unknown';
+  /** epoch ms of the last telemetry, or null */
+  lastSeen: number | null;
+  latest: Record<string, number | boolean | string>;
+}
+
+export interface DevicesResponse {
+  devices: DeviceSummary[];
+}
+
+export interface ApiError {
+  error: string;
+  message: string;
+}
+
+/** Who a connection or request is, once authenticated. */
+export interface Identity {
+  /** device id or user name (JWT `sub`) */
+  subject: string;
+  role: Role;
+}

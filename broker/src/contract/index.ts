@@ -1,0 +1,2 @@
+export * from './topics.ts';
+export type * from './api.ts';

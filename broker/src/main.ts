@@ -1,0 +1,54 @@
+// Owns the process: environment, signals, exit codes. Nothing else reads process.env or exits.
+import { createApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { AppError } from './errors.ts';
+import { createLogger } from './logger.ts';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof AppError) {
+      process.stderr.write(`telemq: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const app = createApp(config, { log });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    app.close().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  try {
+    await app.start();
+  } catch (err) {
+    log.fatal({ err }, err instanceof AppError ? err.message : 'start failed');
+    await app.close();
+    process.exit(err instanceof AppError && err.code === 'CONFIG_INVALID' ? 2 : 1);
+  }
+}
+
+void main();

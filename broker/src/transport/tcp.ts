@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { MqttBroker } from '../broker/mqtt-broker.ts';
+import type { TransportKind } from '../broker/types.ts';
+import type { Logger } from '../logger.ts';
+import type { ConnectionGate } from './gate.ts';
+
+export interface TcpListenerOptions {
+  kind: Extract<TransportKind, 'tcp' | 'tls'>;
+  broker: MqttBroker;
+  gate: ConnectionGate;
+  log: Logger;
+  tls?: { certFile: string; keyFile: string } | null;
+}
+
+/** MQTT over TCP, or over TLS when a cert and key are given. */
+export function createTcpListener(options: TcpListenerOptions): net.Server {
+  const { broker, gate, kind, log } = options;
+  const onSocket = (socket: net.Socket) => {
+    const remoteAddress = socket.remoteAddress ?? 'unknown';
+    socket.setNoDelay(true);
+    const admitted = gate.admit(kind, remoteAddress);
+    if (!admitted.ok) {
+      log.debug({ remoteAddress, reason: admitted.reason }, 'connection refused');
+      socket.destroy();
+      return;
+    }
+    socket.once('close', admitted.release);
+    broker.handle(socket, { transport: kind, remoteAddress });
+  };
+  if (kind === 'tls') {
+    if (!options.tls) throw new Error('tls listener needs a certificate');
+    const server = tls.createServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, onSocket);
+    server.on('tlsClientError', (err) => log.debug({ err: err.message }, 'tls handshake failed'));
+    return server;
+  }
+  return net.createServer(onSocket);
+}

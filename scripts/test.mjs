@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// Every check and test in one run: lint, type check, build, node:test suites (broker, simulator,
+// end-to-end), the console's vitest suite. Ends with one line: "tests: N passed, N failed".
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(new URL('..', import.meta.url).pathname);
+const outDir = path.join(root, '.test-output');
+rmSync(outDir, { recursive: true, force: true });
+mkdirSync(outDir, { recursive: true });
+
+const only = process.argv.slice(2); // optional file filters: `npm test -- bridge`
+const failures = [];
+
+function step(name, cmd, args, options = {}) {
+  console.log(`\n== ${name}`);
+  const started = Date.now();
+  const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...options });
+  console.log(`== ${name}: ${result.status === 0 ? 'ok' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (result.status !== 0) failures.push(name);
+  return result.status === 0;
+}
+
+function findTests(dir) {
+  const found = [];
+  const walk = (d) => {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory() && entry.name !== 'node_modules') walk(full);
+      else if (entry.name.endsWith('.test.ts')) found.push(path.relative(root, full));
+    }
+  };
+  walk(path.join(root, dir));
+  return found.sort();
+}
+
+if (only.length === 0) {
+  step('lint', 'npx', ['eslint', '--max-warnings=0', '.']);
+  step('type check', 'npx', ['tsc', '-p', 'tsconfig.test.json']);
+  step('type check console', 'npx', ['vue-tsc', '--noEmit', '-p', 'console']);
+}
+step('build', 'npm', ['run', '-s', 'build']);
+
+const nodeTests = ['broker/test', 'devices-sim/test', 'test'].flatMap(findTests).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+let passed = 0;
+let failed = 0;
+if (nodeTests.length > 0) {
+  const tap = path.join(outDir, 'node-test.tap');
+  step('node:test', 'node', [
+    '--conditions=source',
+    '--import', 'tsx',
+    '--expose-gc',
+    '--test',
+    '--test-concurrency=2',
+    '--test-timeout=180000',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    ...nodeTests,
+  ], { env: { ...process.env, TELEMQ_TEST_OUTPUT: outDir } });
+  const summary = readFileSync(tap, 'utf8');
+  passed += Number(/^# pass (\d+)/m.exec(summary)?.[1] ?? 0);
+  failed += Number(/^# fail (\d+)/m.exec(summary)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(summary)?.[1] ?? 0);
+}
+
+if (only.length === 0 || only.some((o) => 'console'.includes(o))) {
+  const json = path.join(outDir, 'vitest.json');
+  step('console unit tests', 'npx', ['vitest', 'run', '--root', 'console', '--reporter=default', '--reporter=json', `--outputFile.json=${json}`]);
+  try {
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    passed += report.numPassedTests;
+    failed += report.numFailedTests;
+  } catch {
+    // no report: the step already counts as failed
+  }
+}
+
+if (failures.length > 0) console.log(`\nfailed steps: ${failures.join(', ')}`);
+console.log(`\ntests: ${passed} passed, ${failed} failed`);
+process.exit(failures.length > 0 || failed > 0 ? 1 : 0);

@@ -1,0 +1,165 @@
+// Real servers for integration tests, each on a free loopback port with its data in a temporary
+// folder, stopped afterwards. A missing binary is a failure with a clear message, never a skip.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { freePort, waitFor } from './net.ts';
+
+export interface RunningService {
+  port: number;
+  url: string;
+  /** stops the process (SIGTERM), keeping its data so start() can bring it back */
+  stop(): Promise<void>;
+  /** starts it again on the same port with the same data */
+  start(): Promise<void>;
+  /** stops it and deletes its data */
+  destroy(): Promise<void>;
+  readonly process: ChildProcess | null;
+}
+
+function requireBinary(bin: string, debianPackage: string): void {
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: install Debian's ${debianPackage} (npm test installs it)`);
+}
+
+function stopChild(child: ChildProcess | null): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function managed(name: string, port: number, url: string, spawnIt: () => ChildProcess, ready: () => Promise<boolean>, dir: string): RunningService {
+  let child: ChildProcess | null = null;
+  let output = '';
+  const service: RunningService = {
+    port,
+    url,
+    get process() {
+      return child;
+    },
+    async start() {
+      output = '';
+      child = spawnIt();
+      child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+      child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+      const exited = new Promise<never>((_, reject) => child!.once('exit', (code) => reject(new Error(`${name} exited ${code}: ${output}`))));
+      exited.catch(() => {});
+      await Promise.race([waitFor(ready, 30_000, `${name} on port ${port}`), exited]);
+    },
+    async stop() {
+      await stopChild(child);
+      child = null;
+    },
+    async destroy() {
+      await stopChild(child);
+      child = null;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return service;
+}
+
+/** Debian's influxd 1.6 with HTTP on a free port. */
+export async function startInfluxd(): Promise<RunningService> {
+  requireBinary('/usr/bin/influxd', 'influxdb');
+  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-influxd-'));
+  const port = await freePort();
+  const rpcPort = await freePort();
+  const config = path.join(dir, 'influxdb.conf');
+  writeFileSync(
+    config,
+    `reporting-disabled = true
+bind-address = "127.0.0.1:${rpcPort}"
+[meta]
+  dir = "${dir}/meta"
+[data]
+  dir = "${dir}/data"
+  wal-dir = "${dir}/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "127.0.0.1:${port}"
+  log-enabled = false
+[monitor]
+  store-enabled = false
+[continuous_queries]
+  enabled = false
+`,
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const service = managed(
+    'influxd',
+    port,
+    url,
+    () => spawn('/usr/bin/influxd', ['run', '-config', config], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    async () => (await fetch(`${url}/ping`)).status === 204,
+    dir,
+  );
+  await service.start();
+  return service;
+}
+
+/** Debian's redis-server on a free port, no persistence to disk. */
+export async function startRedis(): Promise<RunningService> {
+  requireBinary('/usr/bin/redis-server', 'redis-server');
+  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-redis-'));
+  const port = await freePort();
+  const service = managed(
+    'redis-server',
+    port,
+    `redis://127.0.0.1:${port}`,
+    () => spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    async () => {
+      const { Socket } = await import('node:net');
+      return new Promise<boolean>((resolve) => {
+        const s = new Socket();
+        s.once('error', () => resolve(false));
+        s.connect(port, '127.0.0.1', () => {
+          s.write('PING\r\n');
+          s.once('data', (d) => {
+            s.destroy();
+            resolve(d.toString().startsWith('+PONG'));
+          });
+        });
+      });
+    },
+    dir,
+  );
+  await service.start();
+  return service;
+}
+
+/** Debian's mosquitto broker (for side-by-side benchmarks and cross-checks), TCP and WebSocket listeners. */
+export async function startMosquitto(): Promise<RunningService & { wsPort: number }> {
+  requireBinary('/usr/sbin/mosquitto', 'mosquitto');
+  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-mosquitto-'));
+  const port = await freePort();
+  const wsPort = await freePort();
+  const config = path.join(dir, 'mosquitto.conf');
+  writeFileSync(config, `listener ${port} 127.0.0.1\nlistener ${wsPort} 127.0.0.1\nprotocol websockets\nallow_anonymous true\npersistence false\nlog_dest none\n`);
+  const service = managed(
+    'mosquitto',
+    port,
+    `mqtt://127.0.0.1:${port}`,
+    () => spawn('/usr/sbin/mosquitto', ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    async () => {
+      const { Socket } = await import('node:net');
+      return new Promise<boolean>((resolve) => {
+        const s = new Socket();
+        s.once('error', () => resolve(false));
+        s.connect(port, '127.0.0.1', () => {
+          s.destroy();
+          resolve(true);
+        });
+      });
+    },
+    dir,
+  );
+  await service.start();
+  return Object.assign(service, { wsPort });
+}
