@@ -47,7 +47,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   async function start(): Promise<BoundPorts> {
     const t = config.transport;
     const metrics = createMetricsRegistry();
-    const access = await createAccessControl({ config: config.auth, dataDir: config.dataDir, log: log.child({ module: 'auth' }) });
+    const access = await createAccessControl({ config: config.auth, dataDir: config.dataDir, log: log.child({ module: 'auth' }), metrics });
     closers.push({ name: 'auth', close: access.close });
 
     broker = await createMqttBroker({
