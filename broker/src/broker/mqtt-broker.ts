@@ -32,6 +32,8 @@ export interface MqttBroker {
   connectedClients(): number;
   /** publish from the broker itself ($SYS, dead letters) */
   publish(message: PublishedMessage): Promise<void>;
+  /** an in-process subscriber (SSE, long polling); resolves to its unsubscribe */
+  subscribe(filter: string, onMessage: (message: PublishedMessage) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -112,6 +114,14 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
       return new Promise((resolve, reject) => {
         aedes.publish({ cmd: 'publish', dup: false, ...message }, (err?: Error | null) => (err ? reject(err) : resolve()));
       });
+    },
+    async subscribe(filter, onMessage) {
+      const listener = (packet: AedesPublishPacket, cb: () => void) => {
+        onMessage(toMessage(packet));
+        cb();
+      };
+      await new Promise<void>((resolve, reject) => aedes.subscribe(filter, listener, (err?: Error) => (err ? reject(err) : resolve())));
+      return () => new Promise<void>((resolve) => aedes.unsubscribe(filter, listener, () => resolve()));
     },
     close() {
       return new Promise((resolve) => aedes.close(() => resolve()));
