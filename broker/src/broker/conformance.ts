@@ -99,3 +99,33 @@ export function writeConnackRefusal(conn: Duplex, returnCode: number, then: () =
   if (conn.destroyed || !conn.writable) return then();
   conn.write(mqttPacket.generate({ cmd: 'connack', returnCode, sessionPresent: false }), () => then());
 }
+
+/**
+ * [MQTT-3.2.2-2]: aedes sets Session Present only when the stored session has subscriptions, so a
+ * resumed session without any is reported as new. For a connection known to resume a session,
+ * this rewrites the flags byte of the CONNACK aedes is about to write (accepted CONNACKs only:
+ * a refusal keeps Session Present 0 [MQTT-3.2.2-4]), then steps out of the way.
+ */
+export function reportSessionPresent(conn: Duplex): void {
+  const write = conn.write as (this: Duplex, chunk: unknown, ...rest: unknown[]) => boolean;
+  let pending: Buffer[] = [];
+  let length = 0;
+  const restore = () => {
+    conn.write = write as Duplex['write'];
+  };
+  conn.write = function connackWrite(this: Duplex, chunk: unknown, ...rest: unknown[]): boolean {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    if (length === 0 && buf[0] !== 0x20) {
+      restore();
+      return write.call(this, chunk, ...rest);
+    }
+    pending.push(buf);
+    length += buf.length;
+    if (length < 4) return true;
+    restore();
+    const connack = Buffer.concat(pending);
+    pending = [];
+    if (connack[1] === 0x02 && connack[3] === 0x00) connack[2] = 0x01;
+    return write.call(this, connack, ...rest);
+  } as Duplex['write'];
+}

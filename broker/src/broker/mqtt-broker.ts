@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import type { Logger } from '../logger.ts';
-import { guardPackets, screenConnect, writeConnackRefusal } from './conformance.ts';
+import { guardPackets, reportSessionPresent, screenConnect, writeConnackRefusal } from './conformance.ts';
 import { createDelivery, type DeliveringClient, type DeliveryLimits } from './delivery.ts';
 import type { BrokerStats } from './stats.ts';
 import { ConnackCode, type BrokerHooks, type ClientRef, type ConnectionContext, type PublishedMessage } from './types.ts';
@@ -59,6 +59,10 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
   const events = new EventEmitter<MqttBrokerEvents>();
   const delivery = createDelivery(options.limits, stats, log);
   const connectTimeoutMs = options.connectTimeoutMs ?? 30_000;
+  // Client ids with a stored session on this node, for Session Present [MQTT-3.2.2-2]. aedes'
+  // persistence forgets nothing either; in a cluster a session begun on another node is reported
+  // by aedes' own rule (present when it has subscriptions).
+  const sessions = new Set<string>();
 
   const aedes = await Aedes.createBroker({
     ...(options.id ? { id: options.id } : {}),
@@ -80,6 +84,8 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
       // [MQTT-3.1.2-24] is kept with the client's own keepalive, bounded by keepaliveLimitSec.
       const limit = options.keepaliveLimitSec;
       if (!packet.keepalive || packet.keepalive > limit) packet.keepalive = limit;
+      if (packet.clean) sessions.delete(packet.clientId);
+      else if (sessions.has(packet.clientId)) reportSessionPresent(client.conn as Duplex);
       done(null, true);
     },
     authenticate(client, username, password, done) {
@@ -138,7 +144,10 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
     events.emit('clientPublish', toMessage(packet), refOf(client));
   });
   aedes.on('ack', (_packet: unknown, client: Client) => delivery.acknowledged(client));
-  aedes.on('clientReady', (client: Client) => events.emit('clientConnected', refOf(client)));
+  aedes.on('clientReady', (client: Client) => {
+    if (!client.clean) sessions.add(client.id);
+    events.emit('clientConnected', refOf(client));
+  });
   aedes.on('clientDisconnect', (client: Client) => events.emit('clientDisconnected', refOf(client)));
   aedes.on('clientError', (client: Client, err: Error) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
   aedes.on('connectionError', (_client: Client, err: Error) => log.debug({ err: err.message }, 'connection error'));
