@@ -50,6 +50,14 @@ export interface MqttBroker {
 
 const contexts = new WeakMap<object, ConnectionContext>();
 
+/** aedes client fields read at shutdown (aedes does not type them) */
+interface AedesClientState {
+  conn: Duplex;
+  closed: boolean;
+  /** packets read from the socket whose handling has not finished */
+  _parsingBatch: number;
+}
+
 function refOf(client: Client): ClientRef {
   return { id: client.id, context: contexts.get(client.conn) ?? { transport: 'tcp', remoteAddress: 'unknown' } };
 }
@@ -184,12 +192,16 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
       return () => new Promise<void>((resolve) => aedes.unsubscribe(filter, listener, () => resolve()));
     },
     async disconnectClients(timeoutMs) {
-      const clients = (aedes as unknown as { clients: Record<string, { conn: Duplex }> }).clients;
-      const conns = Object.values(clients).map((client) => client.conn);
+      const deadline = Date.now() + timeoutMs;
+      const clients = Object.values((aedes as unknown as { clients: Record<string, AedesClientState> }).clients);
+      // Publishes already read (and perhaps acknowledged) finish routing first: aedes reads a
+      // client's socket again only when its batch is handled, so a batch count of 0 means idle.
+      while (Date.now() < deadline && clients.some((c) => !c.closed && c._parsingBatch > 0)) await new Promise((r) => setTimeout(r, 10));
+      const conns = clients.map((client) => client.conn);
       const closed = conns.map((conn) => (conn.destroyed ? Promise.resolve() : new Promise<void>((resolve) => conn.once('close', () => resolve()))));
       for (const conn of conns) conn.end();
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(deadline - Date.now(), 0))))]);
       clearTimeout(timer);
     },
     close() {
