@@ -22,12 +22,13 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
+    // The bound is armed before anything that could throw (a log line to a closed pipe).
     const timer = setTimeout(() => {
-      log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out');
+      process.stderr.write(`telemq: shutdown did not finish within ${config.shutdownTimeoutMs} ms\n`);
       process.exit(1);
     }, config.shutdownTimeoutMs);
     timer.unref();
+    log.info({ signal }, 'shutting down');
     app.close().then(
       () => {
         log.info('stopped');

@@ -1,0 +1,178 @@
+// Side-by-side routing benchmark: telemq (the real entry point, own process) and Debian's
+// mosquitto, in the same run, under the same load generator (separate processes): P publishers
+// writing QoS 0 flat out to one topic, one subscriber counting what it receives. Brokers alternate
+// run by run; the figure is messages delivered to the subscriber per second; medians and the
+// ratio telemq / mosquitto are printed per transport.
+//
+//   npm run bench -- [--runs 3] [--seconds 10] [--publishers 50] [--transports ws,tcp] [--payload 16]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { rssBytes, startBrokerProcess } from '../test/support/broker-process.ts';
+import type { FloodTransport } from '../test/support/flood.ts';
+import { startMosquitto } from '../test/support/services.ts';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    publishers: { type: 'string', default: '50' },
+    'pub-processes': { type: 'string', default: '2' },
+    transports: { type: 'string', default: 'ws,tcp' },
+    payload: { type: 'string', default: '16' },
+  },
+});
+const runs = Number(values.runs);
+const seconds = Number(values.seconds);
+const warmupSeconds = Number(values.warmup);
+const publishers = Number(values.publishers);
+const pubProcesses = Number(values['pub-processes']);
+const transports = values.transports.split(',') as FloodTransport[];
+const payloadBytes = Number(values.payload);
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+
+type BrokerName = 'telemq' | 'mosquitto';
+interface RunResult {
+  broker: BrokerName;
+  transport: FloodTransport;
+  run: number;
+  deliveredPerSec: number;
+  publishedPerSec: number;
+  peakRssMB: number;
+  dropped?: number;
+}
+
+interface Worker {
+  child: ChildProcess;
+  last: Record<string, number>;
+  ready: Promise<void>;
+}
+
+function startWorker(args: string[]): Worker {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(root, 'bench/load-worker.ts'), ...args], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+  const worker: Worker = { child, last: {}, ready: Promise.resolve() };
+  let buffer = '';
+  worker.ready = new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`load worker exited ${code}`)));
+    child.stdout!.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        const message = JSON.parse(line) as Record<string, number | boolean>;
+        if (message.ready) resolve();
+        else worker.last = message as Record<string, number>;
+      }
+    });
+  });
+  return worker;
+}
+
+function stopWorker(worker: Worker): Promise<void> {
+  return new Promise((resolve) => {
+    if (worker.child.exitCode !== null) return resolve();
+    const timer = setTimeout(() => worker.child.kill('SIGKILL'), 5000);
+    worker.child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    worker.child.kill('SIGTERM');
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const debug = (...args: unknown[]) => process.env.BENCH_DEBUG && console.error(...args);
+
+async function measure(broker: BrokerName, transport: FloodTransport, run: number): Promise<RunResult> {
+  let port: number;
+  let pid: number;
+  let stop: () => Promise<unknown>;
+  let metricsUrl: string | null = null;
+  if (broker === 'telemq') {
+    const telemq = await startBrokerProcess({ TELEMQ_LOG_LEVEL: 'warn' });
+    port = transport === 'tcp' ? telemq.ports.mqtt : telemq.ports.http;
+    pid = telemq.child.pid!;
+    stop = () => telemq.stop();
+    metricsUrl = `${telemq.httpUrl}/metrics`;
+  } else {
+    const mosquitto = await startMosquitto();
+    port = transport === 'tcp' ? mosquitto.port : mosquitto.wsPort;
+    pid = mosquitto.process!.pid!;
+    stop = () => mosquitto.destroy();
+  }
+  debug('broker up', broker, port);
+  const topic = 'bench/load';
+  const subscriber = startWorker(['sub', transport, String(port), '1', topic, '0']);
+  await subscriber.ready;
+  debug('subscriber ready');
+  const pubs = Array.from({ length: pubProcesses }, () => startWorker(['pub', transport, String(port), String(Math.ceil(publishers / pubProcesses)), topic, String(payloadBytes)]));
+  await Promise.all(pubs.map((p) => p.ready));
+  debug('publishers ready');
+  for (const p of pubs) p.child.stdin!.write('go\n');
+  await sleep(warmupSeconds * 1000);
+  const sentTotal = () => pubs.reduce((a, p) => a + (p.last.sent ?? 0), 0);
+  const received0 = subscriber.last.received ?? 0;
+  const sent0 = sentTotal();
+  let peakRss = 0;
+  for (let s = 0; s < seconds; s++) {
+    await sleep(1000);
+    peakRss = Math.max(peakRss, await rssBytes(pid).catch(() => 0));
+  }
+  const received1 = subscriber.last.received ?? 0;
+  const sent1 = sentTotal();
+  let dropped: number | undefined;
+  if (metricsUrl) {
+    const text = await (await fetch(metricsUrl)).text();
+    dropped = [...text.matchAll(/^telemq_messages_dropped_total\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+  }
+  await Promise.all([...pubs, subscriber].map(stopWorker));
+  await stop();
+  return {
+    broker,
+    transport,
+    run,
+    deliveredPerSec: Math.round((received1 - received0) / seconds),
+    publishedPerSec: Math.round((sent1 - sent0) / seconds),
+    peakRssMB: Math.round(peakRss / 1048576),
+    ...(dropped !== undefined ? { dropped } : {}),
+  };
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : Math.round((sorted[mid - 1]! + sorted[mid]!) / 2);
+}
+
+const results: RunResult[] = [];
+console.log(`bench: ${publishers} publishers in ${pubProcesses} processes, QoS 0, ${payloadBytes}-byte payloads, 1 subscriber; ${runs} runs x ${seconds} s (after ${warmupSeconds} s warm-up) per broker and transport`);
+for (const transport of transports) {
+  for (let run = 1; run <= runs; run++) {
+    // alternate the order so neither broker always runs on a warmer machine
+    const order: BrokerName[] = run % 2 ? ['telemq', 'mosquitto'] : ['mosquitto', 'telemq'];
+    for (const broker of order) {
+      const result = await measure(broker, transport, run);
+      results.push(result);
+      console.log(`  ${transport.padEnd(3)} run ${run} ${broker.padEnd(9)} delivered ${String(result.deliveredPerSec).padStart(8)} msg/s  published ${String(result.publishedPerSec).padStart(8)} msg/s  peak RSS ${result.peakRssMB} MB${result.dropped !== undefined ? `  dropped ${result.dropped}` : ''}`);
+    }
+  }
+}
+
+console.log('\nmedians (messages delivered to the subscriber per second):');
+const summary: Record<string, { telemq: number; mosquitto: number; ratio: number }> = {};
+for (const transport of transports) {
+  const of = (broker: BrokerName) => median(results.filter((r) => r.transport === transport && r.broker === broker).map((r) => r.deliveredPerSec));
+  const telemq = of('telemq');
+  const mosquitto = of('mosquitto');
+  const ratio = mosquitto > 0 ? telemq / mosquitto : 0;
+  summary[transport] = { telemq, mosquitto, ratio };
+  console.log(`  ${transport.padEnd(3)} telemq ${String(telemq).padStart(8)}  mosquitto ${String(mosquitto).padStart(8)}  ratio telemq/mosquitto ${ratio.toFixed(2)}`);
+}
+const outDir = path.join(root, 'bench/results');
+mkdirSync(outDir, { recursive: true });
+const file = path.join(outDir, `compare-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify({ options: values, results, summary }, null, 2));
+console.log(`\nresults: ${path.relative(root, file)}`);
