@@ -52,6 +52,9 @@ const envKeys = {
   TELEMQ_KEEPALIVE_LIMIT_SEC: ['transport', 'keepaliveLimitSec'],
 } as const satisfies Record<string, readonly string[]>;
 
+/** Every TELEMQ_* variable the broker reads (TELEMQ_CONFIG and the TLS pair are read in loadConfig). */
+export const configEnvNames: readonly string[] = [...Object.keys(envKeys), 'TELEMQ_CONFIG', 'TELEMQ_TLS_CERT', 'TELEMQ_TLS_KEY'];
+
 const numericKeys = new Set(['mqttPort', 'mqttsPort', 'httpPort', 'sysIntervalMs', 'shutdownTimeoutMs', 'pingIntervalMs', 'keepaliveLimitSec']);
 
 /**
