@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerHealthRoutes } from './api/health.ts';
 import { createHttpServer } from './api/http-server.ts';
+import { registerLoginRoute } from './api/login.ts';
 import { createAccessControl } from './auth/index.ts';
 import { createMqttBroker, type MqttBroker } from './broker/mqtt-broker.ts';
 import type { Config } from './config.ts';
@@ -20,6 +21,8 @@ export interface AppDeps {
   log: Logger;
   /** built console to serve at /; default console/dist next to the broker package */
   consoleDir?: string;
+  /** where a generated admin login is shown once at first start; default stdout */
+  print?: (text: string) => void;
 }
 
 export interface BoundPorts {
@@ -47,7 +50,13 @@ export function createApp(config: Config, deps: AppDeps): App {
   async function start(): Promise<BoundPorts> {
     const t = config.transport;
     const metrics = createMetricsRegistry();
-    const access = await createAccessControl({ config: config.auth, dataDir: config.dataDir, log: log.child({ module: 'auth' }), metrics });
+    const access = await createAccessControl({
+      config: config.auth,
+      dataDir: config.dataDir,
+      log: log.child({ module: 'auth' }),
+      metrics,
+      ...(deps.print ? { print: deps.print } : {}),
+    });
     closers.push({ name: 'auth', close: access.close });
 
     broker = await createMqttBroker({
@@ -63,6 +72,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     const https = t.tls ? { cert: readFileSync(t.tls.certFile), key: readFileSync(t.tls.keyFile) } : null;
     const http = createHttpServer({ log: log.child({ module: 'http' }), consoleDir: deps.consoleDir ?? defaultConsoleDir, https });
     registerHealthRoutes(http, { metrics, notReadyReasons: () => (closing ? ['shutting down'] : []) });
+    registerLoginRoute(http, access);
     const ws = attachWebSocket(http.server, {
       kind: t.tls ? 'wss' : 'ws',
       path: t.ws.path,

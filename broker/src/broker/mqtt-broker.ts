@@ -15,6 +15,8 @@ export interface MqttBrokerOptions {
   /** aedes persistence and mqemitter (Redis when clustered); default in memory */
   persistence?: unknown;
   mq?: unknown;
+  /** called once per connection after aedes attached to it (packet-size guard) */
+  guardConnection?: (stream: Duplex, context: ConnectionContext) => void;
 }
 
 export interface MqttBrokerEvents {
@@ -38,6 +40,9 @@ export interface MqttBroker {
 }
 
 const contexts = new WeakMap<object, ConnectionContext>();
+
+/** PUBLISH packets a hook denied: acknowledged as usual (MQTT 3.1.1 has no negative PUBACK) but never routed. */
+const droppedPublishes = new WeakSet<object>();
 
 function refOf(client: Client): ClientRef {
   return { id: client.id, context: contexts.get(client.conn) ?? { transport: 'tcp', remoteAddress: 'unknown' } };
@@ -76,8 +81,12 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
       const message = toMessage(packet);
       hooks.authorizePublish(refOf(client), message).then(
         (decision) => {
-          if (decision === 'allow') done(null);
-          else done(new Error('publish not authorized'));
+          if (decision === 'allow') return done(null);
+          if (decision === 'deny') {
+            droppedPublishes.add(packet);
+            return done(null);
+          }
+          done(new Error('publish not authorized'));
         },
         (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
       );
@@ -92,6 +101,15 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
       return hooks.authorizeForward(refOf(client), packet.topic) ? packet : null;
     },
   });
+
+  // A denied publish stays off the routing path (no subscriber, no 'publish' event) and the client
+  // stays connected; aedes itself only knows allow or disconnect.
+  const routePublish = aedes.publish.bind(aedes);
+  aedes.publish = ((packet: AedesPublishPacket, ...rest: unknown[]) => {
+    if (!droppedPublishes.has(packet)) return (routePublish as (...args: unknown[]) => void)(packet, ...rest);
+    const done = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+    done?.();
+  }) as typeof aedes.publish;
 
   aedes.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
     if (!client) return;
@@ -108,6 +126,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
     handle(stream, context) {
       contexts.set(stream, context);
       aedes.handle(stream);
+      options.guardConnection?.(stream, context);
     },
     connectedClients: () => aedes.connectedClients,
     publish(message) {
