@@ -17,7 +17,7 @@ interface CompiledRole {
 
 /** Characters a subject may have to be put into a topic pattern: no level separator, no wildcard. */
 export function isTopicSafeSubject(subject: string): boolean {
-  return subject.length > 0 && !/[/+#]/.test(subject) && !subject.includes("\u0000");
+  return subject.length > 0 && !/[/+#]/.test(subject) && !subject.includes('\u0000');
 }
 
 export function createTopicAcl(roles: Readonly<Record<string, RolePatterns>>): TopicAcl & { knowsRole(role: string): boolean } {

@@ -2,6 +2,9 @@
 // A forbidden SUBSCRIBE gets 0x80 for that filter only; a forbidden PUBLISH is dropped (the client
 // stays connected) and counted.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import { startTestApp, type TestApp } from '../../../test/support/app.ts';
@@ -108,11 +111,13 @@ test('a forbidden publish disconnects when auth.disconnectOnForbiddenPublish is 
   await closed;
 });
 
-test('delivery is re-checked: authorizeForward refuses a topic outside the role', async (t) => {
+test('delivery is re-checked with authorizeForward; Bearer tokens for the HTTP API', async (t) => {
   const metrics = createMetricsRegistry();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-acl-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const access = await createAccessControl({
     config: authConfigSchema.parse({ jwtSecret: testSecret, adminPassword: 'x-password', scryptCostLog2: 10 }),
-    dataDir: (await import('node:fs')).mkdtempSync('/tmp/telemq-acl-'),
+    dataDir,
     log: createLogger('silent'),
     metrics,
   });
@@ -127,4 +132,12 @@ test('delivery is re-checked: authorizeForward refuses a topic outside the role'
   assert.equal(access.hooks.authorizeForward(consoleUser, 'devices/d1/telemetry'), true);
   assert.equal(access.hooks.authorizeForward(consoleUser, 'devices/d1/commands/x'), false);
   assert.equal(access.acl.canSubscribe({ subject: 'alice', role: 'console' }, '$SYS/broker/clients'), true);
+
+  // the HTTP API's check: Authorization: Bearer <jwt>
+  const token = await signToken({ sub: 'alice', role: 'console' });
+  assert.deepEqual(await access.authenticateRequest({ authorization: `Bearer ${token}` }), { subject: 'alice', role: 'console' });
+  assert.equal(await access.authenticateRequest({ authorization: `Bearer ${token}x` }), null);
+  assert.equal(await access.authenticateRequest({ authorization: `Basic ${token}` }), null);
+  assert.equal(await access.authenticateRequest({}), null);
+  assert.equal(await access.authenticateRequest({ authorization: `Bearer ${await signToken({ sub: 'x', role: 'nobody' })}` }), null);
 });
