@@ -10,9 +10,9 @@ import { registerLoginRoute } from './api/login.ts';
 import { createAccessControl } from './auth/index.ts';
 import { createMqttBroker, type MqttBroker } from './broker/mqtt-broker.ts';
 import type { Config } from './config.ts';
+import { createGuards } from './guards/index.ts';
 import type { Logger } from './logger.ts';
 import { createMetricsRegistry } from './metrics.ts';
-import { createCountingGate } from './transport/gate.ts';
 import { stopAccepting, listen } from './transport/listen.ts';
 import { createTcpListener } from './transport/tcp.ts';
 import { attachWebSocket } from './transport/websocket.ts';
@@ -50,25 +50,29 @@ export function createApp(config: Config, deps: AppDeps): App {
   async function start(): Promise<BoundPorts> {
     const t = config.transport;
     const metrics = createMetricsRegistry();
+    const guards = createGuards({ config: config.guards, log: log.child({ module: 'guards' }), metrics });
+    closers.push({ name: 'guards', close: guards.close });
     const access = await createAccessControl({
       config: config.auth,
       dataDir: config.dataDir,
       log: log.child({ module: 'auth' }),
       metrics,
+      limiter: guards.authLimiter,
       ...(deps.print ? { print: deps.print } : {}),
     });
     closers.push({ name: 'auth', close: access.close });
 
     broker = await createMqttBroker({
       ...(config.brokerId ? { id: config.brokerId } : {}),
-      hooks: access.hooks,
+      hooks: guards.wrapHooks(access.hooks),
+      guardConnection: guards.guardConnection,
       log: log.child({ module: 'broker' }),
       keepaliveLimitSec: t.keepaliveLimitSec,
     });
     const mqtt = broker;
     closers.push({ name: 'broker', close: () => mqtt.close() });
 
-    const gate = createCountingGate();
+    const gate = guards.gate;
     const https = t.tls ? { cert: readFileSync(t.tls.certFile), key: readFileSync(t.tls.keyFile) } : null;
     const http = createHttpServer({ log: log.child({ module: 'http' }), consoleDir: deps.consoleDir ?? defaultConsoleDir, https });
     registerHealthRoutes(http, { metrics, notReadyReasons: () => (closing ? ['shutting down'] : []) });
@@ -80,7 +84,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       maxPayloadBytes: config.guards.maxPacketBytes,
       broker: mqtt,
       gate,
-      verifyUpgrade: access.verifyUpgrade,
+      verifyUpgrade: guards.wrapVerifyUpgrade(access.verifyUpgrade),
       log: log.child({ module: 'websocket' }),
     });
     await http.listen({ port: t.httpPort, host: t.host });
