@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import { startTestApp, type TestApp } from '../../../test/support/app.ts';
-import { waitFor } from '../../../test/support/net.ts';
+import { sleep, waitFor } from '../../../test/support/net.ts';
 import { createAccessControl } from '../../src/auth/index.ts';
 import { authConfigSchema } from '../../src/auth/config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -140,4 +140,19 @@ test('delivery is re-checked with authorizeForward; Bearer tokens for the HTTP A
   assert.equal(await access.authenticateRequest({ authorization: `Basic ${token}` }), null);
   assert.equal(await access.authenticateRequest({}), null);
   assert.equal(await access.authenticateRequest({ authorization: `Bearer ${await signToken({ sub: 'x', role: 'nobody' })}` }), null);
+});
+
+test('a last will is held to the same ACL as a publish', async (t) => {
+  const server = await startTestApp(securedConfig());
+  t.after(() => server.close());
+  const watcher = await watchEverything(server);
+  t.after(() => watcher.client.endAsync(true));
+  const forged = await connect(server.mqttUrl, { clientId: 'd1', password: await signToken({ sub: 'd1', role: 'device' }), will: { topic: 'devices/d2/status', payload: Buffer.from('offline'), qos: 1, retain: false } });
+  const own = await connect(server.mqttUrl, { clientId: 'd3', password: await signToken({ sub: 'd3', role: 'device' }), will: { topic: 'devices/d3/status', payload: Buffer.from('offline'), qos: 1, retain: false } });
+  forged.stream.destroy();
+  await sleep(200);
+  own.stream.destroy();
+  await waitFor(() => watcher.topics.includes('devices/d3/status'), 5000, 'the allowed will');
+  assert.ok(!watcher.topics.includes('devices/d2/status'), 'the forged will was dropped');
+  await Promise.all([forged.endAsync(true), own.endAsync(true)]);
 });
