@@ -132,5 +132,5 @@ test('fuzz: 20,000 malformed frames over TCP and WebSocket while good clients ke
   await sleep(500);
   const afterBytes = heapAfterGc();
   t.diagnostic(`heap: baseline ${(baselineBytes / 2 ** 20).toFixed(1)} MiB, after ${(afterBytes / 2 ** 20).toFixed(1)} MiB`);
-  assert.ok(afterBytes - baselineBytes < 16 * 2 ** 20, `heap grew by ${((afterBytes - baselineBytes) / 2 ** 20).toFixed(1)} MiB`);
+  assert.ok(afterBytes - baselineBytes < 8 * 2 ** 20, `heap grew by ${((afterBytes - baselineBytes) / 2 ** 20).toFixed(1)} MiB`);
 });
