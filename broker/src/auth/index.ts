@@ -127,7 +127,8 @@ export async function createAccessControl(deps: AccessControlDeps): Promise<Acce
       const user = await users.verify(username, password);
       if (!user.ok) {
         limiter.recordFailure(remoteAddress);
-        refusals.refuse('bad_password', remoteAddress, { remoteAddress, username });
+        // the name only when it is a user: a mistyped password in the name field stays out of the log
+        refusals.refuse('bad_password', remoteAddress, { remoteAddress, ...(users.has(username) ? { username } : {}) });
         return { ok: false, status: 401, reason: 'bad user name or password' };
       }
       const { token, expiresAtMs } = await tokens.sign({ subject: username, role: user.role }, config.loginTokenTtlSec);

@@ -109,7 +109,7 @@ function loadPublicKeys(file: string): JWTVerifyGetKey {
   };
 }
 
-/** A compact JWS has three base64url parts; anything else in the password field is a password. */
+/** A compact JWS: three base64url parts, the header a JSON object (`eyJ` is `{"`); anything else in the password field is a password. */
 export function looksLikeJwt(value: string): boolean {
-  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(value);
+  return value.startsWith('eyJ') && /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(value);
 }
