@@ -134,6 +134,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       }
       if (!worked) {
         if (closing) return;
+        if (queue.length > 0 || !spool.isEmpty) continue; // work arrived while this step ran
         await new Promise<void>((resolve) => (wake = resolve));
       }
     }
