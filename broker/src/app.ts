@@ -4,16 +4,20 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { registerDevicesRoutes, createPresence } from './api/devices.ts';
 import { registerHealthRoutes } from './api/health.ts';
+import { registerHistoryRoutes } from './api/history.ts';
 import { createHttpServer } from './api/http-server.ts';
 import { createAccessControl } from './auth/index.ts';
 import { createClusterBackends } from './broker/cluster.ts';
+import { createBridge } from './bridge/bridge.ts';
 import { createMqttBroker, type MqttBroker } from './broker/mqtt-broker.ts';
 import { createBrokerStats } from './broker/stats.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { createMetricsRegistry, registerBrokerMetrics } from './metrics.ts';
 import { startSysStats } from './sys/sys-stats.ts';
+import { createStore } from './stores/index.ts';
 import { createCountingGate } from './transport/gate.ts';
 import { stopAccepting, listen } from './transport/listen.ts';
 import { createTcpListener } from './transport/tcp.ts';
@@ -69,6 +73,13 @@ export function createApp(config: Config, deps: AppDeps): App {
     const mqtt = broker;
     closers.push({ name: 'broker', close: () => mqtt.close() });
 
+    const store = createStore(config.store, { dataDir: config.dataDir, log: log.child({ module: 'store' }) });
+    const bridge = await createBridge({ config: config.bridge, store, broker: mqtt, dataDir: config.dataDir, log: log.child({ module: 'bridge' }), metrics });
+    // Inserted before the broker's closer: the bridge flushes after the last client is gone, then the store closes.
+    closers.splice(closers.length - 1, 0, { name: 'store', close: () => store.close() }, { name: 'bridge', close: () => bridge.close() });
+    const presence = await createPresence(mqtt);
+    closers.push({ name: 'presence', close: () => presence.close() });
+
     const gate = createCountingGate();
     const traffic = createTrafficMeter();
     registerBrokerMetrics(metrics, { stats, traffic, openConnections: () => gate.open(), connectedClients: () => mqtt.connectedClients() });
@@ -76,7 +87,9 @@ export function createApp(config: Config, deps: AppDeps): App {
     closers.push({ name: 'sys', close: () => sys.close() });
     const https = t.tls ? { cert: readFileSync(t.tls.certFile), key: readFileSync(t.tls.keyFile) } : null;
     const http = createHttpServer({ log: log.child({ module: 'http' }), consoleDir: deps.consoleDir ?? defaultConsoleDir, https });
-    registerHealthRoutes(http, { metrics, notReadyReasons: () => (closing ? ['shutting down'] : []) });
+    registerHealthRoutes(http, { metrics, notReadyReasons: () => (closing ? ['shutting down'] : bridge.notReadyReasons()) });
+    registerHistoryRoutes(http, { store, access });
+    registerDevicesRoutes(http, { store, presence, access });
     const ws = attachWebSocket(http.server, {
       kind: t.tls ? 'wss' : 'ws',
       path: t.ws.path,
