@@ -31,6 +31,10 @@ export async function runSimulation(config: SimConfig, deps: RunDeps): Promise<S
   await untilDone(config.durationMs, deps.stopSignal);
   const summary = sampler.stop();
   await runner.stop();
+  // Workers report every 250 ms: their final counters arrive with their exit.
+  const final = runner.stats();
+  Object.assign(summary, { sent: final.sent, reconnects: final.reconnects, errors: final.errors, commands: final.commands });
+  summary.messagesPerSec = (final.sent * 1000) / Math.max(1, summary.durationMs);
   reporter.finish(summary);
   if (config.json) deps.stdout.write(`${JSON.stringify({ ...summary, url: config.url })}\n`);
   return summary;
