@@ -9,6 +9,7 @@ import { createHttpServer } from './api/http-server.ts';
 import { createAccessControl } from './auth/index.ts';
 import { createMqttBroker, type MqttBroker } from './broker/mqtt-broker.ts';
 import type { Config } from './config.ts';
+import { registerLiveRoutes } from './live/index.ts';
 import type { Logger } from './logger.ts';
 import { createMetricsRegistry } from './metrics.ts';
 import { createCountingGate } from './transport/gate.ts';
@@ -63,6 +64,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     const https = t.tls ? { cert: readFileSync(t.tls.certFile), key: readFileSync(t.tls.keyFile) } : null;
     const http = createHttpServer({ log: log.child({ module: 'http' }), consoleDir: deps.consoleDir ?? defaultConsoleDir, https });
     registerHealthRoutes(http, { metrics, notReadyReasons: () => (closing ? ['shutting down'] : []) });
+    const live = registerLiveRoutes(http, { broker: mqtt, access, log: log.child({ module: 'live' }), metrics });
     const ws = attachWebSocket(http.server, {
       kind: t.tls ? 'wss' : 'ws',
       path: t.ws.path,
@@ -75,6 +77,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     });
     await http.listen({ port: t.httpPort, host: t.host });
     closers.push({ name: 'http', close: () => http.close() });
+    closers.push({ name: 'live', close: () => live.close() });
     closers.push({ name: 'websocket', close: () => ws.close() });
     const httpPort = (http.server.address() as { port: number }).port;
 
