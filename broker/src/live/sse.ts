@@ -38,7 +38,6 @@ export function registerSseRoute(app: FastifyInstance, deps: SseDeps): SseRoutes
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     const write = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    write('subscribed', answer);
 
     let ended = false;
     const subscribing: Promise<Subscriber> = subscribeAll(deps.broker, answer.granted, (m) => {
@@ -64,6 +63,8 @@ export function registerSseRoute(app: FastifyInstance, deps: SseDeps): SseRoutes
     deps.streams.inc();
     req.raw.on('close', () => void entry.end());
     await subscribing;
+    // Sent once the subscriptions are active, so a client that saw it misses nothing after it.
+    if (!ended) write('subscribed', answer);
     deps.log.debug({ subject: identity.subject, granted: answer.granted.length, refused: answer.refused.length }, 'sse stream opened');
   });
 
