@@ -136,6 +136,10 @@ describe('broker page', () => {
     broker.onSys('$SYS/b1/messages/received', enc('100'), 1000);
     broker.onSys('$SYS/b1/messages/received', enc('300'), 2000);
     expect(broker.figures).toMatchObject({ connections: 7, messagesIn: 200 });
+    broker.onSys('$SYS/b1/messages/received/per-second', enc('42'), 2500);
+    broker.onSys('$SYS/b1/messages/received', enc('900'), 3000);
+    broker.onSys('$SYS/b1/messages/sent/per-second', enc('84'), 3000);
+    expect(broker.figures).toMatchObject({ messagesIn: 42, messagesOut: 84 });
     expect(broker.metrics).toEqual({ bridgeLagMs: 250, spooledPoints: 12, dropsByReason: { queue_full: 3, rate: 2 } });
     broker.stop();
   });

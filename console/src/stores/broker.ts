@@ -17,6 +17,7 @@ export const useBrokerStore = defineStore('broker', () => {
   const metricsError = ref('');
   const sysRefused = ref('');
   const rates = { messagesIn: createRate(), messagesOut: createRate() };
+  const hasRate = { messagesIn: false, messagesOut: false };
   let watch: Watch | null = null;
   let timer: ReturnType<typeof setInterval> | undefined;
   let users = 0;
@@ -31,7 +32,11 @@ export const useBrokerStore = defineStore('broker', () => {
     if (!kind || !Number.isFinite(value)) return;
     if (kind === 'connections') figures.value.connections = value;
     else {
-      const r = rates[kind](value, atMs, /per-?second|rate/.test(path));
+      // A published rate wins over one computed from the counter once it has been seen.
+      const isRate = /per-?second|rate/.test(path);
+      if (isRate) hasRate[kind] = true;
+      else if (hasRate[kind]) return;
+      const r = rates[kind](value, atMs, isRate);
       if (r !== null) figures.value[kind] = r;
     }
   }
