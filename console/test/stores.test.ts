@@ -140,7 +140,7 @@ describe('broker page', () => {
     broker.onSys('$SYS/b1/messages/received', enc('900'), 3000);
     broker.onSys('$SYS/b1/messages/sent/per-second', enc('84'), 3000);
     expect(broker.figures).toMatchObject({ messagesIn: 42, messagesOut: 84 });
-    expect(broker.metrics).toEqual({ bridgeLagMs: 250, spooledPoints: 12, dropsByReason: { queue_full: 3, rate: 2 } });
+    expect(broker.metrics).toEqual({ connections: null, bridgeLagMs: 250, spooledPoints: 12, dropsByReason: { queue_full: 3, rate: 2 } });
     broker.stop();
   });
 });

@@ -119,3 +119,20 @@ describe('console against a live fleet', () => {
     assert.deepEqual(ui.errors, []);
   });
 });
+
+describe('console without WebSocket', () => {
+  for (const live of ['sse', 'poll'] as const) {
+    test(`${live}: live values reach the fleet page`, async (t) => {
+      const server = await startBroker(t);
+      startSimulator(t, server.wsUrl, { devices: 2, interval: '500ms', prefix: live });
+      const ui = await openConsole(t, `${server.httpUrl}/?live=${live}`);
+      await loginWithPassword(ui.page, 'admin', adminPassword);
+      await waitForText(ui.page, '[data-test=connection]', new RegExp(`connected \\(${live}\\)`));
+      const cell = ui.page.locator(`tr[data-device="${live}-1"] [data-test=values]`);
+      const first = await waitFor(async () => ((await cell.textContent().catch(() => '')) ?? '').trim() || null, 15_000, 'first values');
+      await waitFor(async () => ((await cell.textContent()) ?? '').trim() !== first, 10_000, 'values to change');
+      await ui.screenshot(`fleet-${live}`);
+      assert.deepEqual(ui.errors, []);
+    });
+  }
+});

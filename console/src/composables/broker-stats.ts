@@ -25,6 +25,7 @@ export function parsePrometheus(text: string): PromSample[] {
 }
 
 export interface MetricFigures {
+  connections: number | null;
   bridgeLagMs: number | null;
   spooledPoints: number | null;
   dropsByReason: Record<string, number>;
@@ -43,7 +44,9 @@ export function figuresFromMetrics(samples: PromSample[]): MetricFigures {
     const reason = s.labels.reason ?? s.name;
     dropsByReason[reason] = (dropsByReason[reason] ?? 0) + s.value;
   }
+  const connections = first(samples, /^telemq_(clients_connected|connections)$/);
   return {
+    connections: connections ? connections.value : null,
     bridgeLagMs: lag ? (lag.name.includes('seconds') ? lag.value * 1000 : lag.value) : null,
     spooledPoints: spooled ? spooled.value : null,
     dropsByReason,
