@@ -14,6 +14,7 @@ import { createBridge } from './bridge/bridge.ts';
 import { createMqttBroker, type MqttBroker } from './broker/mqtt-broker.ts';
 import { createBrokerStats } from './broker/stats.ts';
 import type { Config } from './config.ts';
+import { registerLiveRoutes } from './live/index.ts';
 import type { Logger } from './logger.ts';
 import { createMetricsRegistry, registerBrokerMetrics } from './metrics.ts';
 import { startSysStats } from './sys/sys-stats.ts';
@@ -90,6 +91,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     registerHealthRoutes(http, { metrics, notReadyReasons: () => (closing ? ['shutting down'] : bridge.notReadyReasons()) });
     registerHistoryRoutes(http, { store, access });
     registerDevicesRoutes(http, { store, presence, access });
+    const live = registerLiveRoutes(http, { broker: mqtt, access, log: log.child({ module: 'live' }), metrics });
     const ws = attachWebSocket(http.server, {
       kind: t.tls ? 'wss' : 'ws',
       path: t.ws.path,
@@ -103,6 +105,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     });
     await http.listen({ port: t.httpPort, host: t.host });
     closers.push({ name: 'http', close: () => http.close() });
+    closers.push({ name: 'live', close: () => live.close() });
     const httpPort = (http.server.address() as { port: number }).port;
 
     const tcp = createTcpListener({ kind: 'tcp', broker: mqtt, gate, traffic, log: log.child({ module: 'tcp' }) });
