@@ -5,8 +5,9 @@ import path from 'node:path';
 import type { Registry } from 'prom-client';
 import type { MqttBroker } from '../broker/mqtt-broker.ts';
 import type { PublishedMessage } from '../broker/types.ts';
+import { topicMatches } from '../contract/index.ts';
 import type { Logger } from '../logger.ts';
-import { fieldKindKey, kindOf, type FieldKind, type Point, type TelemetryStore } from '../stores/types.ts';
+import { kindOf, type FieldKind, type Point, type TelemetryStore } from '../stores/types.ts';
 import { createBatcher } from './batcher.ts';
 import type { BridgeConfig } from './config.ts';
 import { createDeadLetters } from './dead-letter.ts';
@@ -53,7 +54,7 @@ export async function createBridge(deps: BridgeDeps): Promise<Bridge> {
       return oldest.length === 0 ? 0 : Math.max(0, (now() - Math.min(...oldest)) / 1000);
     },
   });
-  const delivery = createDelivery({ store, spool, metrics, log, maxQueuedBatches: config.maxQueuedBatches, retryBaseMs: config.retryBaseMs, retryMaxMs: config.retryMaxMs });
+  const delivery = createDelivery({ store, spool, metrics, log, maxQueuedBatches: config.maxQueuedBatches, maxWritesInFlight: config.maxWritesInFlight, retryBaseMs: config.retryBaseMs, retryMaxMs: config.retryMaxMs });
   const batcher = createBatcher({ maxBatchPoints: config.maxBatchPoints, flushIntervalMs: config.flushIntervalMs, onBatch: (batch) => delivery.submit(batch) });
   const deadLetters = createDeadLetters({ broker, metrics, log, logIntervalMs: config.logIntervalMs, now });
 
@@ -63,12 +64,21 @@ export async function createBridge(deps: BridgeDeps): Promise<Bridge> {
     return new Map<string, FieldKind>();
   });
 
+  const kindsByMeasurement = new Map<string, Map<string, FieldKind>>();
+  for (const [key, kind] of kinds) {
+    const [measurement, field] = key.split('\u0000') as [string, string];
+    let fields = kindsByMeasurement.get(measurement);
+    if (!fields) kindsByMeasurement.set(measurement, (fields = new Map()));
+    fields.set(field, kind);
+  }
+
   function conflictingField(point: Point): string | null {
+    let fields = kindsByMeasurement.get(point.measurement);
+    if (!fields) kindsByMeasurement.set(point.measurement, (fields = new Map()));
     for (const field in point.fields) {
-      const key = fieldKindKey(point.measurement, field);
       const kind = kindOf(point.fields[field]!);
-      const known = kinds.get(key);
-      if (known === undefined) kinds.set(key, kind);
+      const known = fields.get(field);
+      if (known === undefined) fields.set(field, kind);
       else if (known !== kind) return `${field} is ${known}, got ${kind}`;
     }
     return null;
@@ -85,6 +95,7 @@ export async function createBridge(deps: BridgeDeps): Promise<Bridge> {
     for (const m of messages) {
       const result = mapper.mapTelemetry(m.topic, m.payload, m.receivedAtMs);
       if (!result.ok) {
+        if (result.reason === 'no-rule' && config.ignoreTopics.some((filter) => topicMatches(filter, m.topic))) continue;
         deadLetters.send(result.reason, m, result.detail);
         continue;
       }
