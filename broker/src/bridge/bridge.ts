@@ -58,23 +58,27 @@ export async function createBridge(deps: BridgeDeps): Promise<Bridge> {
   const batcher = createBatcher({ maxBatchPoints: config.maxBatchPoints, flushIntervalMs: config.flushIntervalMs, onBatch: (batch) => delivery.submit(batch) });
   const deadLetters = createDeadLetters({ broker, metrics, log, logIntervalMs: config.logIntervalMs, now });
 
-  // A field keeps its first kind (InfluxDB fixes it per shard); start from what the store holds.
-  const kinds = await store.fieldKinds().catch((err: unknown) => {
-    log.warn({ err: (err as Error).message }, 'field kinds unavailable; learning them from traffic');
-    return new Map<string, FieldKind>();
-  });
-
+  // A field keeps its first kind (InfluxDB fixes it per shard). What the store already holds is
+  // loaded in the background, so an unresponsive store does not hold up start-up.
   const kindsByMeasurement = new Map<string, Map<string, FieldKind>>();
-  for (const [key, kind] of kinds) {
-    const [measurement, field] = key.split('\u0000') as [string, string];
+  const fieldsOf = (measurement: string) => {
     let fields = kindsByMeasurement.get(measurement);
     if (!fields) kindsByMeasurement.set(measurement, (fields = new Map()));
-    fields.set(field, kind);
-  }
+    return fields;
+  };
+  store.fieldKinds().then(
+    (stored) => {
+      for (const [key, kind] of stored) {
+        const [measurement, field] = key.split('\u0000') as [string, string];
+        const fields = fieldsOf(measurement);
+        if (!fields.has(field)) fields.set(field, kind);
+      }
+    },
+    (err: unknown) => log.warn({ err: (err as Error).message }, 'stored field kinds unavailable; learning them from traffic'),
+  );
 
   function conflictingField(point: Point): string | null {
-    let fields = kindsByMeasurement.get(point.measurement);
-    if (!fields) kindsByMeasurement.set(point.measurement, (fields = new Map()));
+    const fields = fieldsOf(point.measurement);
     for (const field in point.fields) {
       const kind = kindOf(point.fields[field]!);
       const known = fields.get(field);
