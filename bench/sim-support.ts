@@ -119,8 +119,8 @@ export function startSimulator(args: string[]): SimRun {
     steadyRates: () => {
       const all = lines();
       const firstFull = all.findIndex((l) => l.connected === l.total);
-      // skip the first full line: its second still included the last connects
-      return firstFull < 0 ? [] : all.slice(firstFull + 1).map((l) => l.rate);
+      // skip the first full line: its second still included the last connects; never full: the latest lines
+      return firstFull < 0 ? all.slice(-10).map((l) => l.rate) : all.slice(firstFull + 1).map((l) => l.rate);
     },
   };
 }

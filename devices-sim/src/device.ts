@@ -42,6 +42,7 @@ export interface Device {
 
 const REBOOT_MIN_MS = 500;
 const REBOOT_MAX_MS = 2000;
+const STOP_TIMEOUT_MS = 3000;
 
 export function createDevice(options: DeviceOptions): Device {
   const { id, stats } = options;
@@ -161,6 +162,7 @@ export function createDevice(options: DeviceOptions): Device {
     client.on('error', (err) => {
       stats.errors++;
       lastError = errorText(err);
+      stats.lastError = lastError;
     });
     return first;
   }
@@ -174,11 +176,16 @@ export function createDevice(options: DeviceOptions): Device {
     if (!c) return;
     if (isConnected) {
       // A clean shutdown sends DISCONNECT, which cancels the will: say `offline` ourselves first.
-      await c.publishAsync(topics.status(id), 'offline', { qos: 1, retain: true }).catch(() => stats.errors++);
-      await c.endAsync().catch(() => undefined);
-    } else {
-      c.end(true);
+      // Bounded: a broker that went away never acknowledges, and the will covers that case.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        c.publishAsync(topics.status(id), 'offline', { qos: 1, retain: true }).then(() => c.endAsync()),
+        new Promise<void>((resolve) => c.once('close', () => resolve())),
+        new Promise((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS))),
+      ]).catch(() => stats.errors++);
+      clearTimeout(timer);
     }
+    c.end(true);
   }
 
   return { id, start, stop };
