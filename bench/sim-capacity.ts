@@ -2,7 +2,7 @@
 // (--processes 2 on this 2-core machine, which also runs the broker).
 //
 //   npm run build && node --conditions=source --import tsx bench/sim-capacity.ts \
-//     [--sizes 1000,2000,4000,8000,12000,16000,19000] [--processes 1,2] [--window 10] [--broker mosquitto|telemq]
+//     [--sizes 1000,2000,4000,8000,12000,16000,19000] [--processes 1,2] [--window 10] [--connect-rate 500] [--broker mosquitto|telemq]
 //
 // The target is Mosquitto by default, so that the figure is the simulator's and not the broker's
 // (on 2 cores, telemq at 16k msg/s takes a core of its own; see sim-broker-load.ts).
@@ -18,6 +18,7 @@ import { flagValue, measure, root, startTelemq, type Broker, type Measurement } 
 const sizes = flagValue('sizes', '1000,2000,4000,8000,12000,16000,19000').split(',').map(Number);
 const processCounts = flagValue('processes', '1,2').split(',').map(Number);
 const windowS = Number(flagValue('window', '10'));
+const connectRatePerSec = Number(flagValue('connect-rate', '500'));
 const target = flagValue('broker', 'mosquitto');
 
 async function startBroker(): Promise<Broker> {
@@ -33,7 +34,7 @@ for (const processes of processCounts) {
   for (const devices of sizes) {
     const broker = await startBroker();
     try {
-      const m = await measure(broker, devices, processes, windowS);
+      const m = await measure(broker, devices, processes, windowS, connectRatePerSec);
       const row = { ...m, driven: isDriven(m) };
       results.push(row);
       console.log(JSON.stringify(row));

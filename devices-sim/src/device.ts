@@ -70,10 +70,21 @@ export function createDevice(options: DeviceOptions): Device {
     });
   }
 
+  /**
+   * Telemetry every intervalMs against the clock, not after each callback: setInterval drifts by
+   * the event loop's lag on every tick, which on a busy machine lowers the rate of the whole fleet.
+   * A late tick is caught up at once, but never more than one: a device far behind skips ahead.
+   */
   function startTimer(): void {
-    clearInterval(timer);
-    timer = setInterval(publishTelemetry, intervalMs);
-    publishTelemetry();
+    clearTimeout(timer);
+    let dueMs = Date.now();
+    const tick = () => {
+      publishTelemetry();
+      const nowMs = Date.now();
+      dueMs = Math.max(dueMs + intervalMs, nowMs);
+      timer = setTimeout(tick, Math.max(0, dueMs - nowMs));
+    };
+    tick();
   }
 
   function onConnect(): void {
@@ -96,7 +107,7 @@ export function createDevice(options: DeviceOptions): Device {
   function onClose(): void {
     if (isConnected) stats.connected--;
     isConnected = false;
-    clearInterval(timer);
+    clearTimeout(timer);
     if (isStopping) return;
     if (settleFirst && failFast) {
       settleFirst(describeFailure(lastError ?? `no answer within ${options.connectTimeoutMs} ms`));
@@ -169,7 +180,7 @@ export function createDevice(options: DeviceOptions): Device {
 
   async function stop(): Promise<void> {
     isStopping = true;
-    clearInterval(timer);
+    clearTimeout(timer);
     clearTimeout(retryTimer);
     settleFirst?.(null);
     const c = client;
