@@ -108,6 +108,25 @@ describe('fleet', () => {
     expect(source.unsubscribed).toEqual(['devices/+/status', 'devices/+/telemetry']);
   });
 
+  test('only devices that changed get a new row object; pages of 50', async () => {
+    useSessionStore().useToken('opaque');
+    useLiveStore().start();
+    const fleet = useFleetStore();
+    await fleet.start();
+    for (let i = 1; i <= 120; i++) source.deliver(`devices/d${i}/status`, 'online');
+    fleet.flush();
+    const before = fleet.devices;
+    source.deliver('devices/d7/telemetry', '{"v":1}');
+    fleet.flush();
+    const changed = fleet.devices.filter((d, i) => d !== before[i]).map((d) => d.deviceId);
+    expect(changed).toEqual(['d7']);
+    expect(fleet.pageCount).toBe(3);
+    expect(fleet.visible.map((d) => d.deviceId).slice(0, 3)).toEqual(['d1', 'd2', 'd3']);
+    fleet.page = 2;
+    expect(fleet.visible).toHaveLength(20);
+    expect(fleet.visible[0]!.deviceId).toBe('d101');
+  });
+
   test('a burst of messages is published to the view once per flush', async () => {
     useSessionStore().useToken('opaque');
     useLiveStore().start();
