@@ -78,6 +78,30 @@ describe('live', () => {
   });
 });
 
+describe('a refused WebSocket handshake', () => {
+  test('asks the API whether the token still works; a 401 there ends the session', async () => {
+    setServices({
+      createApi: (deps) => ({
+        ...api,
+        devices: async () => {
+          deps.onUnauthorized('token expired');
+          throw new Error('401');
+        },
+      }),
+      createSource: () => source,
+      storage: memoryStorage(),
+    });
+    setActivePinia(createPinia());
+    const session = useSessionStore();
+    session.useToken('opaque');
+    useLiveStore().start();
+    source.setState({ kind: 'reconnecting', attempt: 1, retryAtMs: Date.now() + 1000, reason: 'connection failed' });
+    await flushPromises();
+    expect(session.isLoggedIn).toBe(false);
+    expect(session.message).toMatch(/expired or was revoked/);
+  });
+});
+
 describe('fleet', () => {
   test('presence, last seen, latest values, counts and filters, merged with /api/devices', async () => {
     const session = useSessionStore();
