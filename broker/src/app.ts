@@ -4,17 +4,25 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { registerDevicesRoutes, createPresence } from './api/devices.ts';
 import { registerHealthRoutes } from './api/health.ts';
+import { registerHistoryRoutes } from './api/history.ts';
 import { createHttpServer } from './api/http-server.ts';
 import { createAccessControl } from './auth/index.ts';
+import { createClusterBackends } from './broker/cluster.ts';
+import { createBridge } from './bridge/bridge.ts';
 import { createMqttBroker, type MqttBroker } from './broker/mqtt-broker.ts';
+import { createBrokerStats } from './broker/stats.ts';
 import type { Config } from './config.ts';
 import { registerLiveRoutes } from './live/index.ts';
 import type { Logger } from './logger.ts';
-import { createMetricsRegistry } from './metrics.ts';
+import { createMetricsRegistry, registerBrokerMetrics } from './metrics.ts';
+import { startSysStats } from './sys/sys-stats.ts';
+import { createStore } from './stores/index.ts';
 import { createCountingGate } from './transport/gate.ts';
 import { stopAccepting, listen } from './transport/listen.ts';
 import { createTcpListener } from './transport/tcp.ts';
+import { createTrafficMeter } from './transport/traffic.ts';
 import { attachWebSocket } from './transport/websocket.ts';
 
 export interface AppDeps {
@@ -51,19 +59,38 @@ export function createApp(config: Config, deps: AppDeps): App {
     const access = await createAccessControl({ config: config.auth, dataDir: config.dataDir, log: log.child({ module: 'auth' }), metrics });
     closers.push({ name: 'auth', close: access.close });
 
+    const cluster = config.redisUrl ? createClusterBackends(config.redisUrl) : null;
+    if (cluster) closers.push({ name: 'cluster', close: () => cluster.close() });
+    const stats = createBrokerStats();
     broker = await createMqttBroker({
       ...(config.brokerId ? { id: config.brokerId } : {}),
+      ...(cluster ? { persistence: cluster.persistence, mq: cluster.mq } : {}),
       hooks: access.hooks,
       log: log.child({ module: 'broker' }),
       keepaliveLimitSec: t.keepaliveLimitSec,
+      stats,
+      limits: { maxClientQueueBytes: config.guards.maxClientQueueBytes, maxClientInflight: config.guards.maxClientInflight },
     });
     const mqtt = broker;
     closers.push({ name: 'broker', close: () => mqtt.close() });
 
+    const store = createStore(config.store, { dataDir: config.dataDir, log: log.child({ module: 'store' }) });
+    const bridge = await createBridge({ config: config.bridge, store, broker: mqtt, dataDir: config.dataDir, log: log.child({ module: 'bridge' }), metrics });
+    // Inserted before the broker's closer: the bridge flushes after the last client is gone, then the store closes.
+    closers.splice(closers.length - 1, 0, { name: 'store', close: () => store.close() }, { name: 'bridge', close: () => bridge.close() });
+    const presence = await createPresence(mqtt);
+    closers.push({ name: 'presence', close: () => presence.close() });
+
     const gate = createCountingGate();
+    const traffic = createTrafficMeter();
+    registerBrokerMetrics(metrics, { stats, traffic, openConnections: () => gate.open(), connectedClients: () => mqtt.connectedClients() });
+    const sys = startSysStats({ broker: mqtt, stats, traffic, intervalMs: config.sysIntervalMs, log: log.child({ module: 'sys' }) });
+    closers.push({ name: 'sys', close: () => sys.close() });
     const https = t.tls ? { cert: readFileSync(t.tls.certFile), key: readFileSync(t.tls.keyFile) } : null;
     const http = createHttpServer({ log: log.child({ module: 'http' }), consoleDir: deps.consoleDir ?? defaultConsoleDir, https });
-    registerHealthRoutes(http, { metrics, notReadyReasons: () => (closing ? ['shutting down'] : []) });
+    registerHealthRoutes(http, { metrics, notReadyReasons: () => (closing ? ['shutting down'] : bridge.notReadyReasons()) });
+    registerHistoryRoutes(http, { store, access });
+    registerDevicesRoutes(http, { store, presence, access });
     const live = registerLiveRoutes(http, { broker: mqtt, access, log: log.child({ module: 'live' }), metrics });
     const ws = attachWebSocket(http.server, {
       kind: t.tls ? 'wss' : 'ws',
@@ -72,25 +99,35 @@ export function createApp(config: Config, deps: AppDeps): App {
       maxPayloadBytes: config.guards.maxPacketBytes,
       broker: mqtt,
       gate,
+      traffic,
       verifyUpgrade: access.verifyUpgrade,
       log: log.child({ module: 'websocket' }),
     });
     await http.listen({ port: t.httpPort, host: t.host });
     closers.push({ name: 'http', close: () => http.close() });
     closers.push({ name: 'live', close: () => live.close() });
-    closers.push({ name: 'websocket', close: () => ws.close() });
     const httpPort = (http.server.address() as { port: number }).port;
 
-    const tcp = createTcpListener({ kind: 'tcp', broker: mqtt, gate, log: log.child({ module: 'tcp' }) });
+    const tcp = createTcpListener({ kind: 'tcp', broker: mqtt, gate, traffic, log: log.child({ module: 'tcp' }) });
     const mqttPort = await listen(tcp, t.mqttPort, t.host, 'MQTT over TCP');
-    closers.push({ name: 'tcp', close: () => stopAccepting(tcp) });
-
+    let tlsServer: Server | null = null;
     let mqttsPort: number | null = null;
     if (t.tls) {
-      const tlsServer: Server = createTcpListener({ kind: 'tls', broker: mqtt, gate, log: log.child({ module: 'tls' }), tls: t.tls });
+      tlsServer = createTcpListener({ kind: 'tls', broker: mqtt, gate, traffic, log: log.child({ module: 'tls' }), tls: t.tls });
       mqttsPort = await listen(tlsServer, t.mqttsPort, t.host, 'MQTT over TLS');
-      closers.push({ name: 'tls', close: () => stopAccepting(tlsServer) });
     }
+    // Closing: stop accepting on every listener, then end the clients' connections (their queued
+    // writes flushed), then whatever is left is cut; http, broker and stores close after that.
+    closers.push({
+      name: 'listeners',
+      close: async () => {
+        if (tlsServer) await stopAccepting(tlsServer);
+        await stopAccepting(tcp);
+        ws.stopAccepting();
+        await mqtt.disconnectClients(Math.min(2000, config.shutdownTimeoutMs / 2));
+        await ws.close();
+      },
+    });
 
     const ports = { mqtt: mqttPort, mqtts: mqttsPort, http: httpPort };
     log.info({ ports, brokerId: mqtt.id }, 'telemq started');

@@ -45,9 +45,14 @@ const envKeys = {
   TELEMQ_ADMIN_PASSWORD: ['auth', 'adminPassword'],
   TELEMQ_AUTH: ['auth', 'mode'],
   TELEMQ_LOG_LEVEL: ['logLevel'],
+  TELEMQ_BROKER_ID: ['brokerId'],
+  TELEMQ_SYS_INTERVAL_MS: ['sysIntervalMs'],
+  TELEMQ_SHUTDOWN_TIMEOUT_MS: ['shutdownTimeoutMs'],
+  TELEMQ_WS_PING_INTERVAL_MS: ['transport', 'ws', 'pingIntervalMs'],
+  TELEMQ_KEEPALIVE_LIMIT_SEC: ['transport', 'keepaliveLimitSec'],
 } as const satisfies Record<string, readonly string[]>;
 
-const numericKeys = new Set(['mqttPort', 'mqttsPort', 'httpPort']);
+const numericKeys = new Set(['mqttPort', 'mqttsPort', 'httpPort', 'sysIntervalMs', 'shutdownTimeoutMs', 'pingIntervalMs', 'keepaliveLimitSec']);
 
 /**
  * Builds the one validated, frozen Config from an optional file (TELEMQ_CONFIG, JSON or YAML)

@@ -4,14 +4,23 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import type { Logger } from '../logger.ts';
-import type { BrokerHooks, ClientRef, ConnectionContext, PublishedMessage } from './types.ts';
+import { guardPackets, reportSessionPresent, screenConnect, writeConnackRefusal } from './conformance.ts';
+import { createDelivery, type DeliveringClient, type DeliveryLimits } from './delivery.ts';
+import type { BrokerStats } from './stats.ts';
+import { ConnackCode, type BrokerHooks, type ClientRef, type ConnectionContext, type PublishedMessage } from './types.ts';
 
 export interface MqttBrokerOptions {
   id?: string;
   hooks: BrokerHooks;
   log: Logger;
-  /** upper bound on the keepalive a client may ask for, in seconds */
+  /** upper bound on the keepalive a client may ask for, in seconds; 0 (no keepalive) is raised to it too */
   keepaliveLimitSec: number;
+  /** counters the routing path bumps; metrics and $SYS read them */
+  stats: BrokerStats;
+  /** slow-consumer bounds per subscriber */
+  limits: DeliveryLimits;
+  /** a connection that sends no CONNECT within this is closed */
+  connectTimeoutMs?: number;
   /** aedes persistence and mqemitter (Redis when clustered); default in memory */
   persistence?: unknown;
   mq?: unknown;
@@ -34,25 +43,59 @@ export interface MqttBroker {
   publish(message: PublishedMessage): Promise<void>;
   /** an in-process subscriber (SSE, long polling); resolves to its unsubscribe */
   subscribe(filter: string, onMessage: (message: PublishedMessage) => void): Promise<() => Promise<void>>;
+  /** ends every client connection (queued writes are flushed first); resolves when all closed or after timeoutMs */
+  disconnectClients(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
 const contexts = new WeakMap<object, ConnectionContext>();
+
+/** aedes client fields read at shutdown (aedes does not type them) */
+interface AedesClientState {
+  conn: Duplex;
+  closed: boolean;
+  /** packets read from the socket whose handling has not finished */
+  _parsingBatch: number;
+}
 
 function refOf(client: Client): ClientRef {
   return { id: client.id, context: contexts.get(client.conn) ?? { transport: 'tcp', remoteAddress: 'unknown' } };
 }
 
 export async function createMqttBroker(options: MqttBrokerOptions): Promise<MqttBroker> {
-  const { hooks, log } = options;
+  const { hooks, log, stats } = options;
   const events = new EventEmitter<MqttBrokerEvents>();
+  const delivery = createDelivery(options.limits, stats, log);
+  const connectTimeoutMs = options.connectTimeoutMs ?? 30_000;
+  // Client ids with a stored session on this node, for Session Present [MQTT-3.2.2-2]. aedes'
+  // persistence forgets nothing either; in a cluster a session begun on another node is reported
+  // by aedes' own rule (present when it has subscriptions).
+  const sessions = new Set<string>();
 
   const aedes = await Aedes.createBroker({
     ...(options.id ? { id: options.id } : {}),
     ...(options.persistence ? { persistence: options.persistence } : {}),
     ...(options.mq ? { mq: options.mq } : {}),
-    keepaliveLimit: options.keepaliveLimitSec,
+    // No mqemitter queue: with a concurrency bound, mqemitter queues emits past it without limit
+    // and drains that queue recursively (RangeError under load). Delivery never waits for QoS 0
+    // and each publisher has at most one read batch in flight (aedes reads its socket again only
+    // when the batch is handled), so emits in flight are bounded by the connections, not a queue.
+    concurrency: 0,
+    connectTimeout: connectTimeoutMs,
+    // keepaliveLimit is enforced in preConnect: aedes would answer CONNACK 6, which 3.1.1 lacks.
     maxClientsIdLength: 65535,
+    preConnect(client, packet, done) {
+      // [MQTT-3.1.3-8]: a zero-byte client id with CleanSession 0 gets CONNACK 0x02, then the close.
+      if (packet.clientId === '' && !packet.clean) {
+        return writeConnackRefusal(client.conn as Duplex, ConnackCode.identifierRejected, () => done(new Error('identifier rejected'), false));
+      }
+      // [MQTT-3.1.2-24] is kept with the client's own keepalive, bounded by keepaliveLimitSec.
+      const limit = options.keepaliveLimitSec;
+      if (!packet.keepalive || packet.keepalive > limit) packet.keepalive = limit;
+      if (packet.clean) sessions.delete(packet.clientId);
+      else if (sessions.has(packet.clientId)) reportSessionPresent(client.conn as Duplex);
+      done(null, true);
+    },
     authenticate(client, username, password, done) {
       const ref = refOf(client);
       hooks.authenticate(ref, username ?? undefined, password ?? undefined).then(
@@ -73,11 +116,22 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
     },
     authorizePublish(client, packet, done) {
       if (!client) return done(null);
+      // $SYS is the broker's own [MQTT-4.7.2-1]; aedes' default hook refused it, ours must too.
+      if (packet.topic.startsWith('$SYS/')) {
+        stats.drop('sys-topic');
+        return done(new Error('$SYS topics are reserved'));
+      }
       const message = toMessage(packet);
       hooks.authorizePublish(refOf(client), message).then(
         (decision) => {
-          if (decision === 'allow') done(null);
-          else done(new Error('publish not authorized'));
+          if (decision === 'allow') {
+            stats.messagesReceived++;
+            stats.payloadBytesReceived += message.payload.length;
+            done(null);
+          } else {
+            stats.drop('not-authorized');
+            done(new Error('publish not authorized'));
+          }
         },
         (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
       );
@@ -97,7 +151,11 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
     if (!client) return;
     events.emit('clientPublish', toMessage(packet), refOf(client));
   });
-  aedes.on('clientReady', (client: Client) => events.emit('clientConnected', refOf(client)));
+  aedes.on('ack', (_packet: unknown, client: Client) => delivery.acknowledged(client));
+  aedes.on('clientReady', (client: Client) => {
+    if (!client.clean) sessions.add(client.id);
+    events.emit('clientConnected', refOf(client));
+  });
   aedes.on('clientDisconnect', (client: Client) => events.emit('clientDisconnected', refOf(client)));
   aedes.on('clientError', (client: Client, err: Error) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
   aedes.on('connectionError', (_client: Client, err: Error) => log.debug({ err: err.message }, 'connection error'));
@@ -107,7 +165,17 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
     events,
     handle(stream, context) {
       contexts.set(stream, context);
-      aedes.handle(stream);
+      screenConnect(
+        stream,
+        connectTimeoutMs,
+        () => {
+          if (stream.destroyed) return;
+          const client = aedes.handle(stream) as unknown as DeliveringClient & Parameters<typeof guardPackets>[0];
+          delivery.install(client);
+          guardPackets(client, (clause) => log.debug({ clientId: client.id, clause }, 'protocol violation, connection closed'));
+        },
+        () => log.debug({ transport: context.transport }, 'unsupported protocol level refused'),
+      );
     },
     connectedClients: () => aedes.connectedClients,
     publish(message) {
@@ -122,6 +190,19 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
       };
       await new Promise<void>((resolve, reject) => aedes.subscribe(filter, listener, (err?: Error) => (err ? reject(err) : resolve())));
       return () => new Promise<void>((resolve) => aedes.unsubscribe(filter, listener, () => resolve()));
+    },
+    async disconnectClients(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      const clients = Object.values((aedes as unknown as { clients: Record<string, AedesClientState> }).clients);
+      // Publishes already read (and perhaps acknowledged) finish routing first: aedes reads a
+      // client's socket again only when its batch is handled, so a batch count of 0 means idle.
+      while (Date.now() < deadline && clients.some((c) => !c.closed && c._parsingBatch > 0)) await new Promise((r) => setTimeout(r, 10));
+      const conns = clients.map((client) => client.conn);
+      const closed = conns.map((conn) => (conn.destroyed ? Promise.resolve() : new Promise<void>((resolve) => conn.once('close', () => resolve()))));
+      for (const conn of conns) conn.end();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(deadline - Date.now(), 0))))]);
+      clearTimeout(timer);
     },
     close() {
       return new Promise((resolve) => aedes.close(() => resolve()));

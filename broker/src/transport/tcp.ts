@@ -5,12 +5,14 @@ import type { MqttBroker } from '../broker/mqtt-broker.ts';
 import type { TransportKind } from '../broker/types.ts';
 import type { Logger } from '../logger.ts';
 import type { ConnectionGate } from './gate.ts';
+import type { TrafficMeter } from './traffic.ts';
 
 export interface TcpListenerOptions {
   kind: Extract<TransportKind, 'tcp' | 'tls'>;
   broker: MqttBroker;
   gate: ConnectionGate;
   log: Logger;
+  traffic: TrafficMeter;
   tls?: { certFile: string; keyFile: string } | null;
 }
 
@@ -27,6 +29,7 @@ export function createTcpListener(options: TcpListenerOptions): net.Server {
       return;
     }
     socket.once('close', admitted.release);
+    options.traffic.track(kind, socket);
     broker.handle(socket, { transport: kind, remoteAddress });
   };
   if (kind === 'tls') {

@@ -3,11 +3,13 @@
 // CVE-2024-37890), and aedes' own docs moved to ws 8.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { MqttBroker } from '../broker/mqtt-broker.ts';
 import type { TransportKind } from '../broker/types.ts';
 import type { Logger } from '../logger.ts';
 import type { ConnectionGate } from './gate.ts';
+import type { TrafficMeter } from './traffic.ts';
+import { createMqttWebSocketStream } from './ws-stream.ts';
 
 export type UpgradeDecision = { ok: true; token?: string } | { ok: false; status: number; reason: string };
 
@@ -21,11 +23,15 @@ export interface WebSocketTransportOptions {
   maxPayloadBytes: number;
   broker: MqttBroker;
   gate: ConnectionGate;
+  traffic: TrafficMeter;
   verifyUpgrade: VerifyUpgrade;
   log: Logger;
 }
 
 export interface WebSocketTransport {
+  /** refuses new upgrades; open sockets stay */
+  stopAccepting(): void;
+  /** terminates what is still open */
   close(): Promise<void>;
 }
 
@@ -55,7 +61,8 @@ export function attachWebSocket(server: Server, options: WebSocketTransportOptio
           ws.once('close', admitted.release);
           alive.set(ws, true);
           ws.on('pong', () => alive.set(ws, true));
-          const stream = createWebSocketStream(ws);
+          options.traffic.track(kind, req.socket);
+          const stream = createMqttWebSocketStream(ws);
           stream.on('error', (err) => log.debug({ err: err.message }, 'websocket stream error'));
           broker.handle(stream, { transport: kind, remoteAddress, ...(decision.token ? { transportToken: decision.token } : {}) });
         });
@@ -82,6 +89,9 @@ export function attachWebSocket(server: Server, options: WebSocketTransportOptio
   pinger.unref();
 
   return {
+    stopAccepting() {
+      server.off('upgrade', onUpgrade);
+    },
     async close() {
       clearInterval(pinger);
       server.off('upgrade', onUpgrade);

@@ -1,0 +1,43 @@
+// Plain counters the routing path bumps (one integer add per message); metrics and $SYS read them
+// on their own schedule, so no per-message allocation or prom-client call happens while routing.
+
+/** Why a message was not delivered or a client was cut off. */
+export type DropReason =
+  /** QoS 0 to a subscriber whose write queue is over guards.maxClientQueueBytes */
+  | 'slow-consumer-qos0'
+  /** a subscriber with guards.maxClientInflight unacknowledged QoS 1 messages was disconnected */
+  | 'slow-consumer-disconnect'
+  /** the publish was refused by authorizePublish */
+  | 'not-authorized'
+  /** a client tried to publish to a $SYS topic */
+  | 'sys-topic';
+
+export interface BrokerStats {
+  /** PUBLISH packets accepted from clients */
+  messagesReceived: number;
+  /** PUBLISH packets handed to subscribers' connections */
+  messagesSent: number;
+  payloadBytesReceived: number;
+  payloadBytesSent: number;
+  drops: Record<string, number>;
+  drop(reason: DropReason | (string & {})): void;
+}
+
+export function createBrokerStats(): BrokerStats {
+  const drops: Record<string, number> = {
+    'slow-consumer-qos0': 0,
+    'slow-consumer-disconnect': 0,
+    'not-authorized': 0,
+    'sys-topic': 0,
+  };
+  return {
+    messagesReceived: 0,
+    messagesSent: 0,
+    payloadBytesReceived: 0,
+    payloadBytesSent: 0,
+    drops,
+    drop(reason) {
+      drops[reason] = (drops[reason] ?? 0) + 1;
+    },
+  };
+}

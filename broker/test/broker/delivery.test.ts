@@ -1,0 +1,117 @@
+// QoS 0 and 1, retained messages and last wills between clients we did not write:
+// mosquitto_pub/mosquitto_sub over TCP and MQTT.js over WebSocket, in both directions.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import mqtt from 'mqtt';
+import { startTestApp, type TestApp } from '../../../test/support/app.ts';
+import { mosquittoPub, mosquittoPubLines, mosquittoSub } from '../../../test/support/mosquitto-clients.ts';
+import { waitFor } from '../../../test/support/net.ts';
+import { connectPacket, connectRaw } from '../../../test/support/raw-mqtt.ts';
+
+let server: TestApp;
+test.before(async () => {
+  server = await startTestApp({ auth: { mode: 'none' } });
+});
+test.after(() => server.close());
+
+async function wsClient(t: { after(fn: () => unknown): void }, clientId: string, options: mqtt.IClientOptions = {}) {
+  // the handler is attached before CONNECT, so messages queued for a session are not missed
+  const client = mqtt.connect(server.wsUrl, { clientId, reconnectPeriod: 0, ...options });
+  t.after(() => client.endAsync(true));
+  const received: Array<{ topic: string; payload: string; qos: number; retain: boolean }> = [];
+  client.on('message', (topic, payload, packet) => received.push({ topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain }));
+  await new Promise((resolve, reject) => client.once('connect', resolve).once('error', reject));
+  return { client, received };
+}
+
+for (const qos of [0, 1] as const) {
+  test(`QoS ${qos}: mosquitto_pub (TCP) -> MQTT.js (WS), every message in order`, async (t) => {
+    const { client, received } = await wsClient(t, `ws-sub-${qos}`);
+    await client.subscribeAsync(`q${qos}/tcp-to-ws`, { qos });
+    const lines = Array.from({ length: 50 }, (_, i) => `m${i}`);
+    await mosquittoPubLines({ port: server.ports.mqtt }, `q${qos}/tcp-to-ws`, lines, qos);
+    await waitFor(() => received.length === lines.length, 5000, `${lines.length} messages`);
+    assert.deepEqual(received.map((m) => m.payload), lines);
+    assert.ok(received.every((m) => m.qos === qos));
+  });
+
+  test(`QoS ${qos}: MQTT.js (WS) -> mosquitto_sub (TCP)`, async (t) => {
+    const sub = await mosquittoSub({ port: server.ports.mqtt }, `q${qos}/ws-to-tcp`, { qos });
+    t.after(() => sub.stop());
+    const { client } = await wsClient(t, `ws-pub-${qos}`);
+    for (let i = 0; i < 20; i++) await client.publishAsync(`q${qos}/ws-to-tcp`, `n${i}`, { qos });
+    await waitFor(() => sub.lines.length === 20, 5000, '20 messages at mosquitto_sub');
+    assert.deepEqual(sub.lines, Array.from({ length: 20 }, (_, i) => `q${qos}/ws-to-tcp n${i}`));
+  });
+}
+
+test('retained: published by mosquitto_pub, delivered with RETAIN 1 to a later MQTT.js subscriber; cleared by an empty payload', async (t) => {
+  await mosquittoPub({ port: server.ports.mqtt }, 'devices/r1/status', 'online', { qos: 1, retain: true });
+  const { client, received } = await wsClient(t, 'late-subscriber');
+  await client.subscribeAsync('devices/r1/status', { qos: 1 });
+  await waitFor(() => received.length === 1, 5000, 'the retained message');
+  assert.deepEqual(received[0], { topic: 'devices/r1/status', payload: 'online', qos: 1, retain: true });
+
+  // [MQTT-3.3.1-9]: a live subscriber gets RETAIN 0 for a message published while it is subscribed
+  await mosquittoPub({ port: server.ports.mqtt }, 'devices/r1/status', 'online-again', { qos: 1, retain: true });
+  await waitFor(() => received.length === 2, 5000, 'the live message');
+  assert.equal(received[1]!.retain, false);
+
+  // [MQTT-3.3.1-10]: a zero-byte retained message clears it
+  await mosquittoPub({ port: server.ports.mqtt }, 'devices/r1/status', '', { qos: 1, retain: true });
+  const sub = await mosquittoSub({ port: server.ports.mqtt }, 'devices/r1/status', { qos: 1 });
+  t.after(() => sub.stop());
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(sub.lines, []);
+});
+
+test('retained: published by MQTT.js over WS, read by mosquitto_sub over TCP', async (t) => {
+  const { client } = await wsClient(t, 'retainer');
+  await client.publishAsync('devices/r2/status', 'online', { qos: 1, retain: true });
+  const sub = await mosquittoSub({ port: server.ports.mqtt }, 'devices/r2/status', { qos: 1, count: 1 });
+  t.after(() => sub.stop());
+  assert.equal(await sub.exited, 0);
+  assert.deepEqual(sub.lines, ['devices/r2/status online']);
+});
+
+test('last will: an abrupt TCP disconnect publishes the will to WS subscribers; a clean DISCONNECT does not', async (t) => {
+  const { client, received } = await wsClient(t, 'will-watcher');
+  await client.subscribeAsync('devices/+/status', { qos: 1 });
+
+  const abrupt = await connectRaw(server.ports.mqtt);
+  abrupt.send(connectPacket({ clientId: 'dev-abrupt', will: { topic: 'devices/dev-abrupt/status', payload: Buffer.from('offline'), qos: 1, retain: false } }));
+  await abrupt.next('connack');
+  abrupt.destroy();
+  await waitFor(() => received.some((m) => m.topic === 'devices/dev-abrupt/status' && m.payload === 'offline'), 5000, 'the will');
+
+  const clean = await connectRaw(server.ports.mqtt);
+  clean.send(connectPacket({ clientId: 'dev-clean', will: { topic: 'devices/dev-clean/status', payload: Buffer.from('offline'), qos: 1, retain: false } }));
+  await clean.next('connack');
+  clean.send({ cmd: 'disconnect' });
+  await clean.closed;
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(received.filter((m) => m.topic === 'devices/dev-clean/status').length, 0, '[MQTT-3.1.2-10] will discarded on DISCONNECT');
+});
+
+test('last will: an abrupt WS disconnect (MQTT.js) reaches mosquitto_sub over TCP', async (t) => {
+  const sub = await mosquittoSub({ port: server.ports.mqtt }, 'devices/ws-dev/status', { qos: 1 });
+  t.after(() => sub.stop());
+  const client = await mqtt.connectAsync(server.wsUrl, {
+    clientId: 'ws-dev',
+    reconnectPeriod: 0,
+    will: { topic: 'devices/ws-dev/status', payload: Buffer.from('offline'), qos: 1, retain: false },
+  });
+  (client.stream as unknown as { destroy(): void }).destroy();
+  client.end(true);
+  await waitFor(() => sub.lines.includes('devices/ws-dev/status offline'), 5000, 'the will at mosquitto_sub');
+});
+
+test('QoS 1: a persistent session receives what was published while it was away', async (t) => {
+  const first = await mqtt.connectAsync(server.wsUrl, { clientId: 'away', clean: false, reconnectPeriod: 0 });
+  await first.subscribeAsync('away/#', { qos: 1 });
+  await first.endAsync();
+  await mosquittoPub({ port: server.ports.mqtt }, 'away/x', 'queued', { qos: 1 });
+  const { client, received } = await wsClient(t, 'away', { clean: false });
+  void client;
+  await waitFor(() => received.some((m) => m.payload === 'queued'), 5000, 'the queued message');
+});

@@ -1,0 +1,26 @@
+/** Counters of a fleet (or of one worker's part of it), mutated in place by its devices. */
+export interface FleetStats {
+  total: number;
+  connected: number;
+  /** telemetry messages handed to the client */
+  sent: number;
+  /** successful connections after the first, per device */
+  reconnects: number;
+  /** client errors: refused connections, socket errors, failed publishes */
+  errors: number;
+  commands: number;
+}
+
+export function emptyStats(total = 0): FleetStats {
+  return { total, connected: 0, sent: 0, reconnects: 0, errors: 0, commands: 0 };
+}
+
+export function addStats(into: FleetStats, more: FleetStats): FleetStats {
+  into.total += more.total;
+  into.connected += more.connected;
+  into.sent += more.sent;
+  into.reconnects += more.reconnects;
+  into.errors += more.errors;
+  into.commands += more.commands;
+  return into;
+}

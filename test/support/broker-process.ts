@@ -1,0 +1,83 @@
+// The real entry point (broker/src/main.ts) as a child process on free loopback ports, for tests
+// that need its signals, exit codes or its own memory (RSS) apart from the test runner's.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { freePort, waitFor } from './net.ts';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+export const mainEntry = path.join(root, 'broker/src/main.ts');
+
+export interface BrokerProcess {
+  child: ChildProcess;
+  ports: { mqtt: number; http: number };
+  mqttUrl: string;
+  wsUrl: string;
+  httpUrl: string;
+  output(): string;
+  /** resolves with the exit code (or signal name) */
+  exited: Promise<number | string>;
+  stop(): Promise<number | string>;
+}
+
+/** Runs main.ts with the given TELEMQ_* variables (plus free ports, TELEMQ_AUTH=none, a temp data dir). */
+export function spawnMain(env: Record<string, string> = {}, nodeArgs: string[] = []): { child: ChildProcess; output(): string; exited: Promise<number | string> } {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', ...nodeArgs, mainEntry], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (d: Buffer) => (output = (output + d.toString()).slice(-200_000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  return { child, output: () => output, exited };
+}
+
+export async function startBrokerProcess(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<BrokerProcess> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-main-'));
+  const ports = { mqtt: await freePort(), http: await freePort() };
+  const run = spawnMain(
+    {
+      TELEMQ_HOST: '127.0.0.1',
+      TELEMQ_MQTT_PORT: String(ports.mqtt),
+      TELEMQ_HTTP_PORT: String(ports.http),
+      TELEMQ_DATA_DIR: dataDir,
+      TELEMQ_AUTH: 'none',
+      TELEMQ_LOG_LEVEL: 'info',
+      ...env,
+    },
+    nodeArgs,
+  );
+  const httpUrl = `http://127.0.0.1:${ports.http}`;
+  const earlyExit = run.exited.then((code) => Promise.reject(new Error(`broker exited ${code} during start: ${run.output()}`)));
+  earlyExit.catch(() => {});
+  await Promise.race([waitFor(async () => (await fetch(`${httpUrl}/readyz`)).ok, 30_000, 'broker ready'), earlyExit]);
+  run.exited.finally(() => rmSync(dataDir, { recursive: true, force: true })).catch(() => {});
+  return {
+    ...run,
+    ports,
+    mqttUrl: `mqtt://127.0.0.1:${ports.mqtt}`,
+    wsUrl: `ws://127.0.0.1:${ports.http}/mqtt`,
+    httpUrl,
+    async stop() {
+      if (run.child.exitCode === null && run.child.signalCode === null) {
+        const timer = setTimeout(() => run.child.kill('SIGKILL'), 15_000);
+        run.child.kill('SIGTERM');
+        await run.exited;
+        clearTimeout(timer);
+      }
+      return run.exited;
+    },
+  };
+}
+
+/** Resident set size of a process in bytes, from /proc (Linux). */
+export async function rssBytes(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+  return kb * 1024;
+}
