@@ -1,4 +1,7 @@
+import { createPinia } from 'pinia';
 import { createApp } from 'vue';
+import 'uplot/dist/uPlot.min.css';
 import App from './App.vue';
+import './styles.css';
 
-createApp(App).mount('#app');
+createApp(App).use(createPinia()).mount('#app');

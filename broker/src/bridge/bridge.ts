@@ -1,0 +1,139 @@
+// The glue: client publishes → mapping → type check → batcher → delivery (store or spool).
+// The broker's event handler only appends to an inbox; mapping runs on the next turn of the event
+// loop, so nothing on the routing path waits for decoding, the disk or the store.
+import path from 'node:path';
+import type { Registry } from 'prom-client';
+import type { MqttBroker } from '../broker/mqtt-broker.ts';
+import type { PublishedMessage } from '../broker/types.ts';
+import { topicMatches } from '../contract/index.ts';
+import type { Logger } from '../logger.ts';
+import { kindOf, type FieldKind, type Point, type TelemetryStore } from '../stores/types.ts';
+import { createBatcher } from './batcher.ts';
+import type { BridgeConfig } from './config.ts';
+import { createDeadLetters } from './dead-letter.ts';
+import { createDelivery } from './delivery.ts';
+import { compileRules } from './mapping.ts';
+import { createBridgeMetrics } from './metrics.ts';
+import { openSpool } from './spool.ts';
+
+export interface BridgeDeps {
+  config: BridgeConfig;
+  store: TelemetryStore;
+  broker: Pick<MqttBroker, 'events' | 'publish'>;
+  dataDir: string;
+  log: Logger;
+  metrics: Registry;
+  now?: () => number;
+}
+
+export interface Bridge {
+  /** reasons for /readyz: the store is down and points are spooled */
+  notReadyReasons(): string[];
+  /** points accepted but not yet in the store (memory, batcher, spool) */
+  pendingPoints(): number;
+  close(): Promise<void>;
+}
+
+interface Inbound {
+  topic: string;
+  payload: Buffer;
+  receivedAtMs: number;
+}
+
+/** Compiles the rules (a bad rule throws RULE_INVALID), opens the spool and starts listening. */
+export async function createBridge(deps: BridgeDeps): Promise<Bridge> {
+  const { config, store, broker, log } = deps;
+  const now = deps.now ?? Date.now;
+  const mapper = compileRules(config.rules);
+  const spool = openSpool({ dir: path.resolve(deps.dataDir, 'spool'), maxBytes: config.spoolMaxBytes, fullPolicy: config.spoolFullPolicy });
+  if (!spool.isEmpty) log.info({ points: spool.points, bytes: spool.bytes }, 'spooled points from the last run will be replayed');
+  const metrics = createBridgeMetrics(deps.metrics, {
+    spoolBytes: () => spool.bytes,
+    lagSeconds: () => {
+      const oldest = [batcher.oldestMs, delivery.oldestMs()].filter((t): t is number => t !== null);
+      return oldest.length === 0 ? 0 : Math.max(0, (now() - Math.min(...oldest)) / 1000);
+    },
+  });
+  const delivery = createDelivery({ store, spool, metrics, log, maxQueuedBatches: config.maxQueuedBatches, maxWritesInFlight: config.maxWritesInFlight, retryBaseMs: config.retryBaseMs, retryMaxMs: config.retryMaxMs });
+  const batcher = createBatcher({ maxBatchPoints: config.maxBatchPoints, flushIntervalMs: config.flushIntervalMs, onBatch: (batch) => delivery.submit(batch) });
+  const deadLetters = createDeadLetters({ broker, metrics, log, logIntervalMs: config.logIntervalMs, now });
+
+  // A field keeps its first kind (InfluxDB fixes it per shard). What the store already holds is
+  // loaded in the background, so an unresponsive store does not hold up start-up.
+  const kindsByMeasurement = new Map<string, Map<string, FieldKind>>();
+  const fieldsOf = (measurement: string) => {
+    let fields = kindsByMeasurement.get(measurement);
+    if (!fields) kindsByMeasurement.set(measurement, (fields = new Map()));
+    return fields;
+  };
+  store.fieldKinds().then(
+    (stored) => {
+      for (const [key, kind] of stored) {
+        const [measurement, field] = key.split('\u0000') as [string, string];
+        const fields = fieldsOf(measurement);
+        if (!fields.has(field)) fields.set(field, kind);
+      }
+    },
+    (err: unknown) => log.warn({ err: (err as Error).message }, 'stored field kinds unavailable; learning them from traffic'),
+  );
+
+  function conflictingField(point: Point): string | null {
+    const fields = fieldsOf(point.measurement);
+    for (const field in point.fields) {
+      const kind = kindOf(point.fields[field]!);
+      const known = fields.get(field);
+      if (known === undefined) fields.set(field, kind);
+      else if (known !== kind) return `${field} is ${known}, got ${kind}`;
+    }
+    return null;
+  }
+
+  let inbox: Inbound[] = [];
+  let scheduled = false;
+
+  function drain(): void {
+    scheduled = false;
+    const messages = inbox;
+    inbox = [];
+    let received = 0;
+    for (const m of messages) {
+      const result = mapper.mapTelemetry(m.topic, m.payload, m.receivedAtMs);
+      if (!result.ok) {
+        if (result.reason === 'no-rule' && config.ignoreTopics.some((filter) => topicMatches(filter, m.topic))) continue;
+        deadLetters.send(result.reason, m, result.detail);
+        continue;
+      }
+      const conflict = conflictingField(result.point);
+      if (conflict) {
+        deadLetters.send('type-conflict', m, conflict);
+        continue;
+      }
+      received++;
+      batcher.add(result.point, m.receivedAtMs);
+    }
+    if (received > 0) metrics.received.inc(received);
+  }
+
+  const onClientPublish = (message: PublishedMessage) => {
+    if (message.topic.startsWith('$')) return; // never $SYS or our own dead letters
+    inbox.push({ topic: message.topic, payload: message.payload, receivedAtMs: now() });
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(drain);
+    }
+  };
+  if (config.enabled) broker.events.on('clientPublish', onClientPublish);
+
+  return {
+    notReadyReasons: () => (delivery.isStoreDown ? ['telemetry store unreachable: points are spooled'] : []),
+    pendingPoints: () => inbox.length + batcher.size + delivery.pendingPoints,
+    async close() {
+      broker.events.off('clientPublish', onClientPublish);
+      drain();
+      batcher.flush();
+      await delivery.close();
+      await batcher.close();
+      spool.close();
+    },
+  };
+}

@@ -1,0 +1,94 @@
+// Topic + payload → point, Telegraf topic_parsing style. Rules are compiled and checked once at
+// start-up (a bad rule throws RULE_INVALID naming it); mapTelemetry itself has no clock, logger or
+// I/O: it is a pure function of its arguments and the compiled rules.
+import { AppError } from '../errors.ts';
+import type { Point } from '../stores/types.ts';
+import { compileCodec, type Decoder } from './codecs.ts';
+import type { BridgeRule } from './config.ts';
+
+export type MapFailureReason = 'no-rule' | 'undecodable' | 'invalid-name';
+
+export type MapResult = { ok: true; point: Point; rule: string } | { ok: false; reason: MapFailureReason; detail: string };
+
+export interface Mapper {
+  mapTelemetry(topic: string, payload: Buffer, receivedAtMs: number): MapResult;
+}
+
+interface CompiledRule {
+  name: string;
+  filter: string[];
+  measurement: (levels: string[]) => string;
+  tags: Array<[name: string, level: number]>;
+  decode: Decoder;
+}
+
+/** Names that would break a line of line protocol or a query: empty, or holding control characters. */
+// eslint-disable-next-line no-control-regex
+const badName = /^$|[\u0000-\u001f\u007f]/;
+
+export function compileRules(rules: readonly BridgeRule[]): Mapper {
+  const compiled = rules.map(compileRule);
+  return {
+    mapTelemetry(topic, payload, receivedAtMs) {
+      const levels = topic.split('/');
+      const rule = compiled.find((r) => matches(r.filter, levels));
+      if (!rule) return { ok: false, reason: 'no-rule', detail: 'no bridge rule matches the topic' };
+      const decoded = rule.decode(payload);
+      if (!decoded.ok) return { ok: false, reason: 'undecodable', detail: decoded.detail };
+      const measurement = rule.measurement(levels);
+      if (badName.test(measurement)) return invalidName(measurement);
+      const tags: Record<string, string> = {};
+      for (const [name, level] of rule.tags) {
+        const value = levels[level] ?? '';
+        if (badName.test(value)) return invalidName(value);
+        tags[name] = value;
+      }
+      for (const field in decoded.fields) if (badName.test(field)) return invalidName(field);
+      return { ok: true, rule: rule.name, point: { measurement, tags, fields: decoded.fields, timestampMs: decoded.timestampMs ?? receivedAtMs } };
+    },
+  };
+}
+
+function invalidName(name: string): MapResult {
+  return { ok: false, reason: 'invalid-name', detail: `empty name or control character in ${JSON.stringify(name)}` };
+}
+
+/** topicMatches from contract/, on levels split once per message and filters split once at start-up. */
+function matches(filter: readonly string[], levels: readonly string[]): boolean {
+  if (levels[0]!.startsWith('$') && (filter[0] === '+' || filter[0] === '#')) return false;
+  for (let i = 0; i < filter.length; i++) {
+    const level = filter[i];
+    if (level === '#') return true;
+    if (i >= levels.length) return false;
+    if (level !== '+' && level !== levels[i]) return false;
+  }
+  return filter.length === levels.length;
+}
+
+function compileRule(rule: BridgeRule): CompiledRule {
+  const fail = (why: string) => new AppError('RULE_INVALID', `bridge rule "${rule.name}": ${why}`);
+  const levels = rule.topic.split('/');
+  levels.forEach((level, i) => {
+    if (level.includes('#') && (level !== '#' || i !== levels.length - 1)) throw fail(`"#" must be the whole last level of ${rule.topic}`);
+    if (level.includes('+') && level !== '+') throw fail(`"+" must be a whole level of ${rule.topic}`);
+  });
+  if (rule.topic.startsWith('$')) throw fail('$ topics are never bridged');
+  const open = levels[levels.length - 1] === '#';
+  const reachable = (level: number) => (open ? true : level < levels.length);
+  for (const [tag, level] of Object.entries(rule.tags)) {
+    if (!reachable(level)) throw fail(`tag ${tag} takes level ${level}, but ${rule.topic} has ${levels.length} levels`);
+    if (badName.test(tag)) throw fail(`tag name ${JSON.stringify(tag)} is empty or has control characters`);
+  }
+  const levelRef = /^\{(\d+)\}$/.exec(rule.measurement);
+  let measurement: CompiledRule['measurement'];
+  if (levelRef) {
+    const level = Number(levelRef[1]);
+    if (!reachable(level)) throw fail(`measurement takes level ${level}, but ${rule.topic} has ${levels.length} levels`);
+    measurement = (topicLevels) => topicLevels[level] ?? '';
+  } else {
+    const name = rule.measurement;
+    if (badName.test(name)) throw fail('measurement is empty or has control characters');
+    measurement = () => name;
+  }
+  return { name: rule.name, filter: levels, measurement, tags: Object.entries(rule.tags), decode: compileCodec(rule.codec, rule.name) };
+}

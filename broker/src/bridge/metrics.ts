@@ -1,0 +1,28 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export type DropReason = 'spool-full' | 'store-rejected';
+export type DeadLetterReason = 'no-rule' | 'undecodable' | 'invalid-name' | 'type-conflict';
+
+export interface BridgeMetrics {
+  received: Counter;
+  written: Counter;
+  spooled: Counter;
+  dropped: Counter<'reason'>;
+  deadLettered: Counter<'reason'>;
+  writeSeconds: Histogram;
+}
+
+/** Counters and gauges of the bridge; the gauges read live state through the callbacks. */
+export function createBridgeMetrics(registry: Registry, live: { spoolBytes(): number; lagSeconds(): number }): BridgeMetrics {
+  const registers = [registry];
+  new Gauge({ name: 'telemq_bridge_spool_bytes', help: 'Bytes of spool segment files on disk', registers, collect() { this.set(live.spoolBytes()); } });
+  new Gauge({ name: 'telemq_bridge_lag_seconds', help: 'Age of the oldest point not yet written to the store', registers, collect() { this.set(live.lagSeconds()); } });
+  return {
+    received: new Counter({ name: 'telemq_bridge_points_received_total', help: 'Points mapped from client publishes', registers }),
+    written: new Counter({ name: 'telemq_bridge_points_written_total', help: 'Points the store accepted', registers }),
+    spooled: new Counter({ name: 'telemq_bridge_points_spooled_total', help: 'Points written to the on-disk spool', registers }),
+    dropped: new Counter({ name: 'telemq_bridge_points_dropped_total', help: 'Points given up, by reason', labelNames: ['reason'], registers }),
+    deadLettered: new Counter({ name: 'telemq_bridge_messages_dead_lettered_total', help: 'Messages not bridged and republished on the dead-letter topic, by reason', labelNames: ['reason'], registers }),
+    writeSeconds: new Histogram({ name: 'telemq_bridge_batch_write_seconds', help: 'Latency of one batch write to the store', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers }),
+  };
+}

@@ -1,0 +1,146 @@
+// One contract suite, run against every TelemetryStore: the embedded SQLite file and a real influxd.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, test, before, after } from 'node:test';
+import { startInfluxd, type RunningService } from '../../../test/support/services.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createInfluxStore } from '../../src/stores/influx/influx-store.ts';
+import { createSqliteStore } from '../../src/stores/sqlite/sqlite-store.ts';
+import { defaultSchema, type HistoryRequest, type Point, type TelemetryStore } from '../../src/stores/types.ts';
+
+const log = createLogger('silent');
+/** Recent, so InfluxDB's retention keeps it; aligned to a minute so windows are predictable. */
+const T0 = Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000;
+
+function point(device: string, i: number, fields: Point['fields']): Point {
+  return { measurement: 'telemetry', tags: { device_id: device }, fields, timestampMs: T0 + i * 1000 };
+}
+
+/** 30 s of dev-a (temp = i, on = i is even) and dev-b (temp = 100 + i). */
+const dataSet: Point[] = Array.from({ length: 30 }, (_, i) => [point('dev-a', i, { temp: i, on: i % 2 === 0 }), point('dev-b', i, { temp: 100 + i })]).flat();
+
+function req(over: Partial<HistoryRequest>): HistoryRequest {
+  return { device: 'dev-a', field: 'temp', fromMs: T0, toMs: T0 + 30_000, everyMs: null, agg: null, limit: 1000, ...over };
+}
+
+interface Harness {
+  create(): Promise<TelemetryStore>;
+  cleanup(): Promise<void>;
+}
+
+function storeContract(name: string, harness: () => Harness): void {
+  describe(`TelemetryStore contract: ${name}`, () => {
+    let h: Harness;
+    let store: TelemetryStore;
+    before(async () => {
+      h = harness();
+      store = await h.create();
+      const outcome = await store.write(dataSet);
+      assert.deepEqual(outcome, { ok: true });
+    });
+    after(async () => {
+      await store.close();
+      await h.cleanup();
+    });
+
+    test('raw points come back in time order, only for the asked device and range', async () => {
+      const points = await store.queryHistory(req({ fromMs: T0 + 5000, toMs: T0 + 8000 }));
+      assert.deepEqual(points, [5, 6, 7].map((i) => ({ t: T0 + i * 1000, v: i })));
+    });
+
+    test('aggregates per window: mean, min, max, last', async () => {
+      const expected = {
+        mean: [4.5, 14.5, 24.5],
+        min: [0, 10, 20],
+        max: [9, 19, 29],
+        last: [9, 19, 29],
+      } as const;
+      for (const agg of ['mean', 'min', 'max', 'last'] as const) {
+        const points = await store.queryHistory(req({ everyMs: 10_000, agg }));
+        assert.deepEqual(points, expected[agg].map((v, w) => ({ t: T0 + w * 10_000, v })), agg);
+      }
+      const partial = await store.queryHistory(req({ fromMs: T0 + 25_000, toMs: T0 + 60_000, everyMs: 20_000, agg: 'mean' }));
+      assert.deepEqual(partial, [{ t: T0 + 20_000, v: 27 }], 'a window only holds points in range; empty windows are left out');
+    });
+
+    test('the limit bounds the answer', async () => {
+      assert.equal((await store.queryHistory(req({ limit: 7 }))).length, 7);
+      assert.equal((await store.queryHistory(req({ everyMs: 1000, agg: 'max', limit: 4 }))).length, 4);
+    });
+
+    test('writing the same series and timestamp again overwrites instead of doubling', async () => {
+      const again = dataSet.filter((p) => p.tags.device_id === 'dev-a').map((p) => ({ ...p, fields: { ...p.fields } }));
+      again[3] = { ...again[3]!, fields: { temp: 33, on: false } };
+      assert.deepEqual(await store.write(again), { ok: true });
+      const points = await store.queryHistory(req({}));
+      assert.equal(points.length, 30);
+      assert.deepEqual(points[3], { t: T0 + 3000, v: 33 });
+      assert.deepEqual(await store.write([{ ...again[3]!, fields: { temp: 3, on: false } }]), { ok: true });
+    });
+
+    test('devices: every device with its last time and latest values', async () => {
+      const devices = await store.devices();
+      assert.deepEqual(devices, [
+        { deviceId: 'dev-a', lastSeenMs: T0 + 29_000, latest: { on: false, temp: 29 } },
+        { deviceId: 'dev-b', lastSeenMs: T0 + 29_000, latest: { temp: 129 } },
+      ]);
+    });
+
+    test('field kinds are reported, and a value of another kind is refused, not retried', async () => {
+      const kinds = await store.fieldKinds();
+      assert.equal(kinds.get('telemetry\u0000temp'), 'number');
+      assert.equal(kinds.get('telemetry\u0000on'), 'boolean');
+      const outcome = await store.write([point('dev-c', 1, { temp: 'hot' })]);
+      assert.equal(outcome.ok, false);
+      assert.equal(!outcome.ok && outcome.retryable, false);
+      assert.equal(!outcome.ok && !outcome.retryable && outcome.rejectedPoints, 1);
+    });
+
+    test('injection attempts in device and field match nothing and break nothing', async () => {
+      const attempts = [`dev-a' OR '1'='1`, 'dev-a" OR "1"="1', 'dev-a\\', "dev-a'; DROP DATABASE x; --", 'dev-a/**/OR/**/1=1'];
+      for (const device of attempts) assert.deepEqual(await store.queryHistory(req({ device })), [], device);
+      for (const field of ['temp" FROM telemetry; DROP DATABASE x; --', 'temp"', '*', 'temp\\"']) {
+        assert.deepEqual(await store.queryHistory(req({ field })), [], field);
+      }
+      assert.equal((await store.queryHistory(req({}))).length, 30, 'data still there');
+    });
+  });
+}
+
+storeContract('sqlite', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-sqlite-'));
+  return {
+    create: async () => createSqliteStore({ file: path.join(dir, 'telemetry.sqlite'), retentionDays: 30, schema: defaultSchema, log }),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+storeContract('influxdb', () => {
+  let influxd: RunningService | undefined;
+  return {
+    create: async () => {
+      influxd = await startInfluxd();
+      return createInfluxStore({ url: `${influxd.url}/contract`, retentionDays: 30, schema: defaultSchema, log });
+    },
+    cleanup: async () => influxd?.destroy(),
+  };
+});
+
+test('sqlite: points older than the retention are deleted', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-sqlite-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 't.sqlite');
+  const day = 86_400_000;
+  const first = createSqliteStore({ file, retentionDays: 30, schema: defaultSchema, log });
+  await first.write([
+    { measurement: 'telemetry', tags: { device_id: 'old' }, fields: { v: 1 }, timestampMs: T0 - 40 * day },
+    { measurement: 'telemetry', tags: { device_id: 'old' }, fields: { v: 2 }, timestampMs: T0 },
+  ]);
+  await first.close();
+  const second = createSqliteStore({ file, retentionDays: 30, schema: defaultSchema, log });
+  t.after(() => second.close());
+  const points = await second.queryHistory({ device: 'old', field: 'v', fromMs: 0, toMs: T0 + 1, everyMs: null, agg: null, limit: 10 });
+  assert.deepEqual(points, [{ t: T0, v: 2 }]);
+});

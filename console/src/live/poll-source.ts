@@ -1,0 +1,56 @@
+// Long-polling fallback (GET /api/poll): receive-only; each request waits until messages arrive
+// or the server's wait ends, and names the session so nothing is lost between requests.
+import type { LiveSource, LiveSourceDeps } from './live-source.ts';
+import { createStreamBase } from './stream-base.ts';
+import { decodeBase64, type WirePollResponse } from './wire.ts';
+
+export function createPollSource(deps: LiveSourceDeps & { waitMs?: number }): LiveSource {
+  let controller: AbortController | null = null;
+  let session = '';
+  const base = createStreamBase(deps, open, shut);
+
+  function open(filters: string[]): void {
+    const mine = new AbortController();
+    controller = mine;
+    void loop(filters, mine.signal);
+  }
+  async function loop(filters: string[], signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const url = new URL('/api/poll', deps.baseUrl);
+      for (const f of filters) url.searchParams.append('filter', f);
+      url.searchParams.set('waitMs', String(deps.waitMs ?? 25_000));
+      if (session) url.searchParams.set('session', session);
+      let body: WirePollResponse;
+      try {
+        const res = await fetch(url, { headers: { authorization: `Bearer ${deps.getToken() ?? ''}` }, signal });
+        if (!res.ok) return base.failed(`poll answered ${res.status}`, res.status);
+        body = (await res.json()) as WirePollResponse;
+      } catch (err) {
+        if (!signal.aborted) base.failed((err as Error).message);
+        return;
+      }
+      session = body.session;
+      base.opened(body);
+      for (const m of body.messages) base.messages.emit({ topic: m.topic, payload: decodeBase64(m.payload), retain: m.retain, receivedAtMs: base.now() });
+    }
+  }
+  function shut(): void {
+    controller?.abort();
+    controller = null;
+  }
+
+  return {
+    kind: 'poll',
+    canPublish: false,
+    get state() {
+      return base.state;
+    },
+    connect: base.start,
+    subscribe: base.subscribe,
+    unsubscribe: async (f) => base.unsubscribe(f),
+    publish: () => Promise.reject(new Error('publishing needs MQTT over WebSocket')),
+    onMessage: base.messages.add,
+    onState: base.states.add,
+    close: async () => base.close(),
+  };
+}

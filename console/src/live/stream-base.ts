@@ -1,0 +1,81 @@
+// What the SSE and polling transports share: the filter set, pending subscribe answers,
+// state changes and backoff. Each transport only opens its stream with the current filters.
+import { backoffDelayMs } from './backoff.ts';
+import { createListeners, type LiveMessage, type LiveSourceDeps, type LiveState, type SubscribeResult } from './live-source.ts';
+import type { WireSubscribed } from './wire.ts';
+
+export function createStreamBase(deps: LiveSourceDeps, open: (filters: string[]) => void, shut: () => void) {
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+  const messages = createListeners<LiveMessage>();
+  const states = createListeners<LiveState>();
+  const filters = new Set<string>();
+  const waiting = new Map<string, Array<(r: SubscribeResult) => void>>();
+  let state: LiveState = { kind: 'offline', reason: 'not started' };
+  let attempt = 0;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let started = false;
+  let closed = false;
+
+  function setState(next: LiveState): void {
+    state = next;
+    states.emit(next);
+  }
+  function reopen(): void {
+    if (!started || closed) return;
+    clearTimeout(retryTimer);
+    retryTimer = undefined;
+    shut();
+    setState({ kind: 'connecting' });
+    open([...filters]);
+  }
+  return {
+    messages,
+    states,
+    get state() {
+      return state;
+    },
+    now,
+    isClosed: () => closed,
+    start(): void {
+      started = true;
+      reopen();
+    },
+    opened(answer: WireSubscribed): void {
+      attempt = 0;
+      if (state.kind !== 'connected') setState({ kind: 'connected' });
+      for (const f of answer.granted) for (const r of waiting.get(f)?.splice(0) ?? []) r({ ok: true });
+      for (const f of answer.refused) {
+        filters.delete(f);
+        for (const r of waiting.get(f)?.splice(0) ?? []) r({ ok: false, reason: 'refused', detail: 'refused by the broker (ACL)' });
+      }
+    },
+    failed(reason: string, status?: number): void {
+      shut();
+      if (closed) return;
+      if (status === 401) return setState({ kind: 'unauthorized', reason });
+      const delayMs = backoffDelayMs(attempt++, random);
+      setState({ kind: 'reconnecting', attempt, retryAtMs: now() + delayMs, reason });
+      retryTimer = setTimeout(reopen, delayMs);
+    },
+    subscribe(filter: string): Promise<SubscribeResult> {
+      return new Promise((resolve) => {
+        waiting.set(filter, [...(waiting.get(filter) ?? []), resolve]);
+        if (filters.has(filter) && state.kind === 'connected') return resolve({ ok: true });
+        filters.add(filter);
+        reopen();
+      });
+    },
+    unsubscribe(filter: string): void {
+      if (filters.delete(filter)) reopen();
+    },
+    close(): void {
+      closed = true;
+      clearTimeout(retryTimer);
+      shut();
+      setState({ kind: 'offline', reason: 'closed' });
+      messages.clear();
+      states.clear();
+    },
+  };
+}

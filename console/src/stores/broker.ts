@@ -1,0 +1,72 @@
+// Broker page data: $SYS topics (live over the one connection) and /metrics (polled while shown).
+import { defineStore } from 'pinia';
+import { ref, shallowRef } from 'vue';
+import { classifySys, createRate, figuresFromMetrics, parsePrometheus, sysPath, type MetricFigures, type SysFigure } from '../composables/broker-stats.ts';
+import type { Watch } from '../live/hub.ts';
+import { useLiveStore } from './live.ts';
+import { useSessionStore } from './session.ts';
+
+const decoder = new TextDecoder();
+
+export const useBrokerStore = defineStore('broker', () => {
+  const live = useLiveStore();
+  const session = useSessionStore();
+  const sys = shallowRef<Record<string, string>>({});
+  const figures = ref<Record<SysFigure, number | null>>({ connections: null, messagesIn: null, messagesOut: null });
+  const metrics = shallowRef<MetricFigures | null>(null);
+  const metricsError = ref('');
+  const sysRefused = ref('');
+  const rates = { messagesIn: createRate(), messagesOut: createRate() };
+  const hasRate = { messagesIn: false, messagesOut: false };
+  let watch: Watch | null = null;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let users = 0;
+
+  function onSys(topic: string, payload: Uint8Array, atMs: number): void {
+    const path = sysPath(topic);
+    if (!path) return;
+    const text = decoder.decode(payload);
+    sys.value = { ...sys.value, [path]: text };
+    const kind = classifySys(path);
+    const value = Number(text);
+    if (!kind || !Number.isFinite(value)) return;
+    if (kind === 'connections') figures.value.connections = value;
+    else {
+      // A published rate wins over one computed from the counter once it has been seen.
+      const isRate = /per-?second|rate/.test(path);
+      if (isRate) hasRate[kind] = true;
+      else if (hasRate[kind]) return;
+      const r = rates[kind](value, atMs, isRate);
+      if (r !== null) figures.value[kind] = r;
+    }
+  }
+
+  async function pollMetrics(): Promise<void> {
+    try {
+      metrics.value = figuresFromMetrics(parsePrometheus(await session.api.metricsText()));
+      metricsError.value = '';
+    } catch (err) {
+      metricsError.value = (err as Error).message;
+    }
+  }
+
+  /** Reference counted: the page calls start on mount and stop on unmount. */
+  function start(): void {
+    users += 1;
+    if (users > 1) return;
+    watch = live.watch('$SYS/#', (m) => onSys(m.topic, m.payload, m.receivedAtMs));
+    void watch.result.then((r) => (sysRefused.value = r.ok ? '' : r.detail));
+    void pollMetrics();
+    timer = setInterval(() => void pollMetrics(), 5000);
+  }
+
+  function stop(): void {
+    users = Math.max(0, users - 1);
+    if (users > 0) return;
+    watch?.stop();
+    watch = null;
+    clearInterval(timer);
+  }
+
+  return { sys, figures, metrics, metricsError, sysRefused, start, stop, onSys };
+});

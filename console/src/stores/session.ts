@@ -1,0 +1,94 @@
+// Who is logged in: the token (from POST /api/login or pasted), its expiry, and why a session ended.
+import type { LoginResponse } from '@telemq/broker/contract';
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import { services } from '../composables/services.ts';
+
+const storageKey = 'telemq.session';
+
+interface Saved {
+  token: string;
+  username: string;
+  role: string;
+  expiresAtMs: number | null;
+}
+
+/** Reads (never verifies: the broker does) the claims of a JWT; opaque tokens give nulls. */
+export function readClaims(token: string): { sub: string | null; role: string | null; expMs: number | null } {
+  try {
+    const part = token.split('.')[1];
+    if (!part) throw new Error('not a JWT');
+    const json = JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/'))) as { sub?: unknown; role?: unknown; exp?: unknown };
+    return {
+      sub: typeof json.sub === 'string' ? json.sub : null,
+      role: typeof json.role === 'string' ? json.role : null,
+      expMs: typeof json.exp === 'number' ? json.exp * 1000 : null,
+    };
+  } catch {
+    return { sub: null, role: null, expMs: null };
+  }
+}
+
+export const useSessionStore = defineStore('session', () => {
+  const saved = load();
+  const token = ref<string | null>(saved?.token ?? null);
+  const username = ref(saved?.username ?? '');
+  const role = ref(saved?.role ?? '');
+  const expiresAtMs = ref<number | null>(saved?.expiresAtMs ?? null);
+  /** why the last session ended, shown on the login page */
+  const message = ref('');
+  const isLoggedIn = computed(() => token.value !== null);
+  let expiryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const api = services().createApi({ getToken: () => token.value, onUnauthorized: () => logout('Your session has expired or was revoked. Log in again.') });
+
+  function begin(next: Saved): void {
+    if (next.expiresAtMs !== null && next.expiresAtMs <= Date.now()) return logout('That token has expired.');
+    token.value = next.token;
+    username.value = next.username;
+    role.value = next.role;
+    expiresAtMs.value = next.expiresAtMs;
+    message.value = '';
+    services().storage?.setItem(storageKey, JSON.stringify(next));
+    armExpiry();
+  }
+
+  function armExpiry(): void {
+    clearTimeout(expiryTimer);
+    if (expiresAtMs.value === null) return;
+    // setTimeout caps at ~24.8 days; longer tokens are re-checked then.
+    const inMs = Math.min(expiresAtMs.value - Date.now(), 2 ** 31 - 1);
+    expiryTimer = setTimeout(() => (expiresAtMs.value !== null && expiresAtMs.value <= Date.now() ? logout('Your session expired. Log in again.') : armExpiry()), Math.max(0, inMs));
+  }
+
+  async function login(user: string, password: string): Promise<void> {
+    const res: LoginResponse = await api.login({ username: user, password });
+    begin({ token: res.token, username: res.username, role: res.role, expiresAtMs: res.expiresAt });
+  }
+
+  function useToken(raw: string): void {
+    const trimmed = raw.trim();
+    const claims = readClaims(trimmed);
+    begin({ token: trimmed, username: claims.sub ?? 'token', role: claims.role ?? '', expiresAtMs: claims.expMs });
+  }
+
+  function logout(reason = ''): void {
+    clearTimeout(expiryTimer);
+    token.value = null;
+    message.value = reason;
+    services().storage?.removeItem(storageKey);
+  }
+
+  if (token.value) begin({ token: token.value, username: username.value, role: role.value, expiresAtMs: expiresAtMs.value });
+
+  return { token, username, role, expiresAtMs, message, isLoggedIn, api, login, useToken, logout };
+});
+
+function load(): Saved | null {
+  try {
+    const raw = services().storage?.getItem(storageKey);
+    return raw ? (JSON.parse(raw) as Saved) : null;
+  } catch {
+    return null;
+  }
+}

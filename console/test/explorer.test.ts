@@ -1,0 +1,60 @@
+import { describe, expect, test } from 'vitest';
+import { buildCommand } from '../src/composables/commands.ts';
+import { createRateCounter } from '../src/composables/useExplorer.ts';
+import { rangeQuery } from '../src/composables/useHistory.ts';
+import { parseHash } from '../src/composables/useRoute.ts';
+import { chooseTransport } from '../src/composables/services.ts';
+
+describe('rate per topic', () => {
+  test('counts full seconds over the window and forgets idle topics', () => {
+    const r = createRateCounter(5);
+    for (let s = 0; s < 5; s++) for (let i = 0; i < 10; i++) r.count('a', 10_000 + s * 1000 + i);
+    r.count('b', 14_000);
+    expect(r.rates(15_000)).toEqual([
+      { topic: 'a', perSecond: 10 },
+      { topic: 'b', perSecond: 0.2 },
+    ]);
+    expect(r.rates(30_000)).toEqual([]);
+  });
+});
+
+describe('commands', () => {
+  test.each([
+    ['set-interval', { ok: true, name: 'set-interval', payload: '{"intervalMs":2000}' }],
+    ['reboot', { ok: true, name: 'reboot', payload: '{}' }],
+    ['ping', { ok: true, name: 'ping', payload: '{"ts":5}' }],
+  ] as const)('%s', (kind, expected) => {
+    expect(buildCommand(kind, { intervalMs: 2000, customName: '', customJson: '' }, 5)).toEqual(expected);
+  });
+
+  test('custom commands need a name of one level and JSON', () => {
+    expect(buildCommand('custom', { intervalMs: 0, customName: 'led', customJson: '{"on":true}' }, 0)).toEqual({ ok: true, name: 'led', payload: '{"on":true}' });
+    expect(buildCommand('custom', { intervalMs: 0, customName: 'a/b', customJson: '{}' }, 0).ok).toBe(false);
+    expect(buildCommand('custom', { intervalMs: 0, customName: 'led', customJson: '{on' }, 0).ok).toBe(false);
+  });
+});
+
+describe('history ranges', () => {
+  test('hour is raw, day and week aggregate, custom picks a window', () => {
+    expect(rangeQuery({ name: 'hour' }, 10_000_000)).toEqual({ from: 6_400_000, to: 10_000_000 });
+    expect(rangeQuery({ name: 'day' }, 100_000_000)).toMatchObject({ everyMs: 60_000 });
+    expect(rangeQuery({ name: 'week' }, 1e9)).toMatchObject({ everyMs: 600_000 });
+    expect(rangeQuery({ name: 'custom', fromMs: 0, toMs: 3_000_000 }, 1e9)).toEqual({ from: 0, to: 3_000_000 });
+    expect(rangeQuery({ name: 'custom', fromMs: 0, toMs: 30_000_000 }, 1e9)).toEqual({ from: 0, to: 30_000_000, everyMs: 20_000 });
+  });
+});
+
+describe('routing and transport', () => {
+  test('hash routes', () => {
+    expect(parseHash('#/devices/a%2Fb')).toEqual({ name: 'device', deviceId: 'a/b' });
+    expect(parseHash('#/explorer')).toEqual({ name: 'explorer' });
+    expect(parseHash('')).toEqual({ name: 'fleet' });
+  });
+
+  test('MQTT when WebSocket exists, else SSE, else polling; ?live= forces one', () => {
+    expect(chooseTransport('', true, true)).toBe('mqtt');
+    expect(chooseTransport('', false, true)).toBe('sse');
+    expect(chooseTransport('', false, false)).toBe('poll');
+    expect(chooseTransport('?live=poll', true, true)).toBe('poll');
+  });
+});

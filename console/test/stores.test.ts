@@ -1,0 +1,189 @@
+import { flushPromises } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import { beforeEach, describe, expect, test, vi } from 'vitest';
+import type { Api } from '../src/api/http.ts';
+import { setServices } from '../src/composables/services.ts';
+import { useBrokerStore } from '../src/stores/broker.ts';
+import { useFleetStore } from '../src/stores/fleet.ts';
+import { useLiveStore } from '../src/stores/live.ts';
+import { useSessionStore } from '../src/stores/session.ts';
+import { createFakeSource, fakeJwt, memoryStorage, type FakeSource } from './fake-source.ts';
+
+let source: FakeSource;
+let api: Api;
+
+beforeEach(() => {
+  source = createFakeSource();
+  api = {
+    login: vi.fn(async (r) => ({ token: fakeJwt({ sub: r.username, role: 'console', exp: Date.now() / 1000 + 3600 }), expiresAt: Date.now() + 3_600_000, username: r.username, role: 'console' })),
+    devices: vi.fn(async () => ({ devices: [{ deviceId: 'd9', status: 'offline' as const, lastSeen: 5, latest: { temp: 1 } }] })),
+    history: vi.fn(),
+    metricsText: vi.fn(async () => ''),
+  };
+  setServices({ createApi: () => api, createSource: () => source, storage: memoryStorage() });
+  setActivePinia(createPinia());
+});
+
+describe('session', () => {
+  test('login keeps the token and the user', async () => {
+    const session = useSessionStore();
+    await session.login('alice', 'pw');
+    expect(session.isLoggedIn).toBe(true);
+    expect(session.username).toBe('alice');
+    session.logout();
+    expect(session.token).toBeNull();
+  });
+
+  test('a pasted JWT: subject and expiry come from its claims', () => {
+    const session = useSessionStore();
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    session.useToken(` ${fakeJwt({ sub: 'ops', role: 'admin', exp })} `);
+    expect(session.username).toBe('ops');
+    expect(session.role).toBe('admin');
+    expect(session.expiresAtMs).toBe(exp * 1000);
+  });
+
+  test('an expired token returns to login with a message', () => {
+    vi.useFakeTimers();
+    try {
+      const session = useSessionStore();
+      session.useToken(fakeJwt({ sub: 'ops', exp: Math.floor(Date.now() / 1000) + 2 }));
+      expect(session.isLoggedIn).toBe(true);
+      vi.advanceTimersByTime(2500);
+      expect(session.isLoggedIn).toBe(false);
+      expect(session.message).toMatch(/expired/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  test('a token already expired is not accepted', () => {
+    const session = useSessionStore();
+    session.useToken(fakeJwt({ sub: 'ops', exp: 1 }));
+    expect(session.isLoggedIn).toBe(false);
+    expect(session.message).toMatch(/expired/);
+  });
+});
+
+describe('live', () => {
+  test('the broker refusing the credentials ends the session', () => {
+    const session = useSessionStore();
+    session.useToken('opaque');
+    const live = useLiveStore();
+    live.start();
+    expect(live.state.kind).toBe('connected');
+    source.setState({ kind: 'unauthorized', reason: 'Connection refused: Bad username or password' });
+    expect(session.isLoggedIn).toBe(false);
+    expect(session.message).toMatch(/refused/);
+  });
+});
+
+describe('a refused WebSocket handshake', () => {
+  test('asks the API whether the token still works; a 401 there ends the session', async () => {
+    setServices({
+      createApi: (deps) => ({
+        ...api,
+        devices: async () => {
+          deps.onUnauthorized('token expired');
+          throw new Error('401');
+        },
+      }),
+      createSource: () => source,
+      storage: memoryStorage(),
+    });
+    setActivePinia(createPinia());
+    const session = useSessionStore();
+    session.useToken('opaque');
+    useLiveStore().start();
+    source.setState({ kind: 'reconnecting', attempt: 1, retryAtMs: Date.now() + 1000, reason: 'connection failed' });
+    await flushPromises();
+    expect(session.isLoggedIn).toBe(false);
+    expect(session.message).toMatch(/expired or was revoked/);
+  });
+});
+
+describe('fleet', () => {
+  test('presence, last seen, latest values, counts and filters, merged with /api/devices', async () => {
+    const session = useSessionStore();
+    session.useToken('opaque');
+    useLiveStore().start();
+    const fleet = useFleetStore();
+    await fleet.start();
+    await flushPromises();
+    expect(source.subscribed).toEqual(['devices/+/status', 'devices/+/telemetry']);
+    source.deliver('devices/d1/status', 'online');
+    source.deliver('devices/d2/status', 'offline');
+    source.deliver('devices/d1/telemetry', JSON.stringify({ temp: 20, ts: 1000 }));
+    source.deliver('devices/d1/telemetry', JSON.stringify({ temp: 21, hum: 3, ts: 2000 }));
+    source.deliver('devices/d1/commands/ping', '{}');
+    fleet.flush();
+    expect(fleet.devices.map((d) => [d.deviceId, d.status, d.lastSeen])).toEqual([
+      ['d1', 'online', 2000],
+      ['d2', 'offline', null],
+      ['d9', 'offline', 5],
+    ]);
+    expect(fleet.devices[0]!.latest).toEqual({ temp: 21, hum: 3 });
+    expect(fleet.counts).toEqual({ online: 1, offline: 2, total: 3 });
+    fleet.statusFilter = 'offline';
+    expect(fleet.visible.map((d) => d.deviceId)).toEqual(['d2', 'd9']);
+    fleet.search = '9';
+    expect(fleet.visible.map((d) => d.deviceId)).toEqual(['d9']);
+    fleet.stop();
+    expect(source.unsubscribed).toEqual(['devices/+/status', 'devices/+/telemetry']);
+  });
+
+  test('only devices that changed get a new row object; pages of 50', async () => {
+    useSessionStore().useToken('opaque');
+    useLiveStore().start();
+    const fleet = useFleetStore();
+    await fleet.start();
+    for (let i = 1; i <= 120; i++) source.deliver(`devices/d${i}/status`, 'online');
+    fleet.flush();
+    const before = fleet.devices;
+    source.deliver('devices/d7/telemetry', '{"v":1}');
+    fleet.flush();
+    const changed = fleet.devices.filter((d, i) => d !== before[i]).map((d) => d.deviceId);
+    expect(changed).toEqual(['d7']);
+    expect(fleet.pageCount).toBe(3);
+    expect(fleet.visible.map((d) => d.deviceId).slice(0, 3)).toEqual(['d1', 'd2', 'd3']);
+    fleet.page = 2;
+    expect(fleet.visible).toHaveLength(20);
+    expect(fleet.visible[0]!.deviceId).toBe('d101');
+  });
+
+  test('a burst of messages is published to the view once per flush', async () => {
+    useSessionStore().useToken('opaque');
+    useLiveStore().start();
+    const fleet = useFleetStore();
+    await fleet.start();
+    fleet.flush();
+    const before = fleet.devices;
+    for (let i = 0; i < 1000; i++) source.deliver(`devices/d${i % 200}/telemetry`, `{"v":${i}}`);
+    expect(fleet.devices).toBe(before);
+    expect(before).toHaveLength(1);
+    fleet.flush();
+    expect(fleet.devices).toHaveLength(200);
+  });
+});
+
+describe('broker page', () => {
+  test('$SYS counters become rates; metrics give lag, spool and drops by reason', async () => {
+    useSessionStore().useToken('opaque');
+    useLiveStore().start();
+    api.metricsText = vi.fn(async () => 'telemq_bridge_lag_seconds 0.25\ntelemq_spool_points 12\ntelemq_drops_total{reason="queue_full"} 3\ntelemq_drops_total{reason="rate"} 2\n');
+    const broker = useBrokerStore();
+    broker.start();
+    await flushPromises();
+    const enc = (s: string) => new TextEncoder().encode(s);
+    broker.onSys('$SYS/b1/clients/connected', enc('7'), 0);
+    broker.onSys('$SYS/b1/messages/received', enc('100'), 1000);
+    broker.onSys('$SYS/b1/messages/received', enc('300'), 2000);
+    expect(broker.figures).toMatchObject({ connections: 7, messagesIn: 200 });
+    broker.onSys('$SYS/b1/messages/received/per-second', enc('42'), 2500);
+    broker.onSys('$SYS/b1/messages/received', enc('900'), 3000);
+    broker.onSys('$SYS/b1/messages/sent/per-second', enc('84'), 3000);
+    expect(broker.figures).toMatchObject({ messagesIn: 42, messagesOut: 84 });
+    expect(broker.metrics).toEqual({ connections: null, bridgeLagMs: 250, spooledPoints: 12, dropsByReason: { queue_full: 3, rate: 2 } });
+    broker.stop();
+  });
+});

@@ -1,0 +1,47 @@
+// Bad input ends with one clear message and a non-zero exit, never a stack trace.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { freePort } from '../../test/support/net.ts';
+import { isOneClearLine, runSim, startMosquittoWithPassword } from './helpers.ts';
+
+function assertClearFailure(result: { code: number | null; stderr: string }, pattern: RegExp) {
+  assert.notEqual(result.code, 0, 'non-zero exit');
+  assert.notEqual(result.code, null, 'exited by itself');
+  assert.ok(isOneClearLine(result.stderr), `one clear line, got:\n${result.stderr}`);
+  assert.match(result.stderr, pattern);
+}
+
+test('a nonsense flag', async () => {
+  const result = await runSim(['--devcies', '10']);
+  assertClearFailure(result, /--devcies is not a flag/);
+  assert.equal(result.code, 2);
+});
+
+test('a malformed scenario file, YAML and JSON', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-sim-bad-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const yaml = path.join(dir, 'fleet.yaml');
+  writeFileSync(yaml, 'devices:\n  - profile: thermostat\n   count: [\n');
+  assertClearFailure(await runSim(['--scenario', yaml]), /fleet\.yaml is not valid YAML/);
+  const json = path.join(dir, 'fleet.json');
+  writeFileSync(json, JSON.stringify({ devices: [{ profile: 'thermostat', count: 'ten' }] }));
+  assertClearFailure(await runSim(['--scenario', json]), /fleet\.json: devices\.0\.count/);
+});
+
+test('an unreachable URL', async () => {
+  const port = await freePort();
+  const result = await runSim(['--url', `mqtt://127.0.0.1:${port}`, '--devices', '5', '--duration', '5s']);
+  assertClearFailure(result, new RegExp(`cannot connect to mqtt://127\\.0\\.0\\.1:${port}: ECONNREFUSED`));
+  const ws = await runSim(['--url', `ws://127.0.0.1:${port}/mqtt`, '--devices', '5', '--duration', '5s']);
+  assertClearFailure(ws, /cannot connect to ws:\/\/127\.0\.0\.1:\d+\/mqtt: .*ECONNREFUSED/);
+});
+
+test('refused credentials (a broker that demands a password)', async (t) => {
+  const broker = await startMosquittoWithPassword();
+  t.after(() => broker.close());
+  const result = await runSim(['--url', broker.url, '--devices', '3', '--password', 'wrong', '--duration', '5s']);
+  assertClearFailure(result, /refused the credentials of sim-1: .*Not authorized/);
+});

@@ -1,0 +1,133 @@
+// End-to-end harness for the console: the real broker (startTestApp, embedded store) serving the
+// production build of the console, the real simulator as a child process, Debian's Chromium driven
+// by playwright-core. Everything started here is stopped by t.after.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SignJWT } from 'jose';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { ConfigInput } from '../../broker/src/config.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { waitFor } from '../support/net.ts';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const jwtSecret = 'e2e-console-secret-0123456789abcdef';
+export const adminPassword = 'e2e-admin-password';
+/** the simulator's entry, run from source */
+export const simulatorEntry = path.join(root, 'devices-sim/src/main.ts');
+const outputDir = process.env.TELEMQ_TEST_OUTPUT ?? path.join(root, '.test-output');
+
+export const chromiumOptions = {
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+};
+
+export function assertConsoleBuilt(): void {
+  if (!existsSync(path.join(root, 'console/dist/index.html'))) throw new Error('console/dist is missing: run `npm run build` first (scripts/test.mjs does)');
+}
+
+export function brokerConfig(input: ConfigInput = {}): ConfigInput {
+  return { auth: { mode: 'required', jwtSecret, adminPassword }, ...input };
+}
+
+/** where cleanups go: a TestContext, or node:test's after() for a shared stack */
+export interface Cleanup {
+  after(fn: () => unknown): void;
+}
+
+export async function startBroker(t: Cleanup, input: ConfigInput = {}, options: { dataDir?: string } = {}): Promise<TestApp> {
+  assertConsoleBuilt();
+  const server = await startTestApp(brokerConfig(input), options);
+  t.after(() => server.close());
+  return server;
+}
+
+export async function signToken(claims: { sub: string; role: string }, ttlSec = 3600): Promise<string> {
+  return new SignJWT({ role: claims.role })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(claims.sub)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSec)
+    .sign(new TextEncoder().encode(jwtSecret));
+}
+
+export interface Simulator {
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** `npm run sim -- --url … --devices N --interval … --secret S --prefix P`, from source. */
+export function startSimulator(t: Cleanup, wsUrl: string, opts: { devices: number; interval: string; prefix: string }): Simulator {
+  const args = ['--conditions=source', '--import', 'tsx', simulatorEntry, '--url', wsUrl, '--devices', String(opts.devices), '--interval', opts.interval, '--secret', jwtSecret, '--prefix', opts.prefix, '--seed', '7'];
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout?.on('data', (b: Buffer) => (text = (text + b.toString()).slice(-20_000)));
+  child.stderr?.on('data', (b: Buffer) => (text = (text + b.toString()).slice(-20_000)));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  t.after(stop);
+  return { output: () => text, stop };
+}
+
+export interface ConsolePage {
+  browser: Browser;
+  page: Page;
+  /** console errors and uncaught exceptions seen so far */
+  errors: string[];
+  screenshot(name: string): Promise<string>;
+}
+
+export async function openConsole(t: Cleanup, url: string, viewport = { width: 1280, height: 860 }): Promise<ConsolePage> {
+  const browser = await chromium.launch(chromiumOptions);
+  t.after(() => browser.close());
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
+  await page.goto(url);
+  return {
+    browser,
+    page,
+    errors,
+    async screenshot(name) {
+      mkdirSync(outputDir, { recursive: true });
+      const file = path.join(outputDir, `console-${name}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      return file;
+    },
+  };
+}
+
+export async function loginWithPassword(page: Page, username: string, password: string): Promise<void> {
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('[data-test=connection]');
+}
+
+export async function loginWithToken(page: Page, token: string): Promise<void> {
+  await page.check('input[type=radio][value=token]');
+  await page.fill('textarea[name=token]', token);
+  await page.click('button[type=submit]');
+}
+
+export async function waitForText(page: Page, selector: string, re: RegExp, timeoutMs = 15_000): Promise<string> {
+  return waitFor(
+    async () => {
+      const text = await page.textContent(selector).catch(() => null);
+      return text !== null && re.test(text) ? text : null;
+    },
+    timeoutMs,
+    `${selector} to match ${re}`,
+  );
+}
