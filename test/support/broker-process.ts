@@ -1,7 +1,7 @@
 // The real entry point (broker/src/main.ts) as a child process on free loopback ports, for tests
 // that need its signals, exit codes or its own memory (RSS) apart from the test runner's.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, waitFor } from './net.ts';
@@ -36,8 +36,14 @@ export function spawnMain(env: Record<string, string> = {}, nodeArgs: string[] =
   return { child, output: () => output, exited };
 }
 
-export async function startBrokerProcess(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<BrokerProcess> {
+/** `config`, when given, is written to a file in the data folder and passed as TELEMQ_CONFIG. */
+export async function startBrokerProcess(env: Record<string, string> = {}, options: { nodeArgs?: string[]; config?: Record<string, unknown> } = {}): Promise<BrokerProcess> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-main-'));
+  const configEnv: Record<string, string> = {};
+  if (options.config) {
+    configEnv.TELEMQ_CONFIG = path.join(dataDir, 'config.json');
+    writeFileSync(configEnv.TELEMQ_CONFIG, JSON.stringify(options.config));
+  }
   const ports = { mqtt: await freePort(), http: await freePort() };
   const run = spawnMain(
     {
@@ -47,9 +53,10 @@ export async function startBrokerProcess(env: Record<string, string> = {}, nodeA
       TELEMQ_DATA_DIR: dataDir,
       TELEMQ_AUTH: 'none',
       TELEMQ_LOG_LEVEL: 'info',
+      ...configEnv,
       ...env,
     },
-    nodeArgs,
+    options.nodeArgs ?? [],
   );
   const httpUrl = `http://127.0.0.1:${ports.http}`;
   const earlyExit = run.exited.then((code) => Promise.reject(new Error(`broker exited ${code} during start: ${run.output()}`)));
