@@ -34,7 +34,7 @@ test('a malformed scenario file, YAML and JSON', async (t) => {
 test('an unreachable URL', async () => {
   const port = await freePort();
   const result = await runSim(['--url', `mqtt://127.0.0.1:${port}`, '--devices', '5', '--duration', '5s']);
-  assertClearFailure(result, new RegExp(`cannot connect to mqtt://127\\.0\\.0\\.1:${port}: ECONNREFUSED`));
+  assertClearFailure(result, new RegExp(`cannot connect to mqtt://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`));
   const ws = await runSim(['--url', `ws://127.0.0.1:${port}/mqtt`, '--devices', '5', '--duration', '5s']);
   assertClearFailure(ws, /cannot connect to ws:\/\/127\.0\.0\.1:\d+\/mqtt: .*ECONNREFUSED/);
 });
