@@ -5,8 +5,9 @@ import path from 'node:path';
 import type { Registry } from 'prom-client';
 import type { MqttBroker } from '../broker/mqtt-broker.ts';
 import type { PublishedMessage } from '../broker/types.ts';
+import { topicMatches } from '../contract/index.ts';
 import type { Logger } from '../logger.ts';
-import { fieldKindKey, kindOf, type FieldKind, type Point, type TelemetryStore } from '../stores/types.ts';
+import { kindOf, type FieldKind, type Point, type TelemetryStore } from '../stores/types.ts';
 import { createBatcher } from './batcher.ts';
 import type { BridgeConfig } from './config.ts';
 import { createDeadLetters } from './dead-letter.ts';
@@ -53,22 +54,35 @@ export async function createBridge(deps: BridgeDeps): Promise<Bridge> {
       return oldest.length === 0 ? 0 : Math.max(0, (now() - Math.min(...oldest)) / 1000);
     },
   });
-  const delivery = createDelivery({ store, spool, metrics, log, maxQueuedBatches: config.maxQueuedBatches, retryBaseMs: config.retryBaseMs, retryMaxMs: config.retryMaxMs });
+  const delivery = createDelivery({ store, spool, metrics, log, maxQueuedBatches: config.maxQueuedBatches, maxWritesInFlight: config.maxWritesInFlight, retryBaseMs: config.retryBaseMs, retryMaxMs: config.retryMaxMs });
   const batcher = createBatcher({ maxBatchPoints: config.maxBatchPoints, flushIntervalMs: config.flushIntervalMs, onBatch: (batch) => delivery.submit(batch) });
   const deadLetters = createDeadLetters({ broker, metrics, log, logIntervalMs: config.logIntervalMs, now });
 
-  // A field keeps its first kind (InfluxDB fixes it per shard); start from what the store holds.
-  const kinds = await store.fieldKinds().catch((err: unknown) => {
-    log.warn({ err: (err as Error).message }, 'field kinds unavailable; learning them from traffic');
-    return new Map<string, FieldKind>();
-  });
+  // A field keeps its first kind (InfluxDB fixes it per shard). What the store already holds is
+  // loaded in the background, so an unresponsive store does not hold up start-up.
+  const kindsByMeasurement = new Map<string, Map<string, FieldKind>>();
+  const fieldsOf = (measurement: string) => {
+    let fields = kindsByMeasurement.get(measurement);
+    if (!fields) kindsByMeasurement.set(measurement, (fields = new Map()));
+    return fields;
+  };
+  store.fieldKinds().then(
+    (stored) => {
+      for (const [key, kind] of stored) {
+        const [measurement, field] = key.split('\u0000') as [string, string];
+        const fields = fieldsOf(measurement);
+        if (!fields.has(field)) fields.set(field, kind);
+      }
+    },
+    (err: unknown) => log.warn({ err: (err as Error).message }, 'stored field kinds unavailable; learning them from traffic'),
+  );
 
   function conflictingField(point: Point): string | null {
+    const fields = fieldsOf(point.measurement);
     for (const field in point.fields) {
-      const key = fieldKindKey(point.measurement, field);
       const kind = kindOf(point.fields[field]!);
-      const known = kinds.get(key);
-      if (known === undefined) kinds.set(key, kind);
+      const known = fields.get(field);
+      if (known === undefined) fields.set(field, kind);
       else if (known !== kind) return `${field} is ${known}, got ${kind}`;
     }
     return null;
@@ -85,6 +99,7 @@ export async function createBridge(deps: BridgeDeps): Promise<Bridge> {
     for (const m of messages) {
       const result = mapper.mapTelemetry(m.topic, m.payload, m.receivedAtMs);
       if (!result.ok) {
+        if (result.reason === 'no-rule' && config.ignoreTopics.some((filter) => topicMatches(filter, m.topic))) continue;
         deadLetters.send(result.reason, m, result.detail);
         continue;
       }

@@ -66,14 +66,20 @@ function fromObject(value: Record<string, unknown>, separator: string, timestamp
   }
   const fields: Record<string, FieldValue> = {};
   flatten(value, '', separator, fields, timestampField);
-  if (Object.keys(fields).length === 0) return { ok: false, detail: 'no fields' };
+  let empty = true;
+  for (const _ in fields) {
+    empty = false;
+    break;
+  }
+  if (empty) return { ok: false, detail: 'no fields' };
   return { ok: true, fields, timestampMs };
 }
 
 /** Numbers, booleans and strings become fields; nested objects are flattened; arrays and nulls are skipped. */
 function flatten(value: Record<string, unknown>, prefix: string, separator: string, out: Record<string, FieldValue>, timestampField: string): void {
-  for (const [key, inner] of Object.entries(value)) {
+  for (const key in value) {
     if (prefix === '' && key === timestampField) continue;
+    const inner = value[key];
     const name = prefix === '' ? key : `${prefix}${separator}${key}`;
     if (typeof inner === 'number') {
       if (Number.isFinite(inner)) out[name] = inner;
@@ -86,5 +92,5 @@ function flatten(value: Record<string, unknown>, prefix: string, separator: stri
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value) && !(value instanceof Uint8Array);
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array);
 }

@@ -29,12 +29,16 @@ export const bridgeConfigSchema = z.object({
   rules: z
     .array(bridgeRuleSchema)
     .default([{ name: 'telemetry', topic: 'devices/+/telemetry', measurement: 'telemetry', tags: { device_id: 1 }, codec: { type: 'json', separator: '_', timestampField: 'ts' } }]),
+  /** topics that are not telemetry: neither bridged nor dead-lettered when no rule matches */
+  ignoreTopics: z.array(z.string().min(1)).default(['devices/+/status', 'devices/+/commands/#', 'devices/+/replies/#']),
   /** a batch is written when it holds this many points … */
   maxBatchPoints: z.number().int().min(1).default(5000),
   /** … or when its first point is this old */
   flushIntervalMs: z.number().int().min(1).default(1000),
   /** batches waiting in memory for the store before new ones go to the spool */
-  maxQueuedBatches: z.number().int().min(1).default(4),
+  maxQueuedBatches: z.number().int().min(1).default(20),
+  /** batches written to the store at once (more overlap serialising with the store's work) */
+  maxWritesInFlight: z.number().int().min(1).max(8).default(2),
   /** on-disk spool (segment files under dataDir/spool) */
   spoolMaxBytes: z.number().int().min(1024).default(1024 ** 3),
   /** what a full spool gives up: its oldest points, or the batch that does not fit */

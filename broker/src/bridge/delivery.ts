@@ -14,6 +14,8 @@ export interface DeliveryOptions {
   metrics: BridgeMetrics;
   log: Logger;
   maxQueuedBatches: number;
+  /** batches written at once from the memory queue (the spool replays one at a time) */
+  maxWritesInFlight: number;
   retryBaseMs: number;
   retryMaxMs: number;
   /** how long close() may try the store before spooling what is left */
@@ -35,7 +37,10 @@ export interface Delivery {
 export function createDelivery(options: DeliveryOptions): Delivery {
   const { store, spool, metrics, log } = options;
   const queue: Batch[] = [];
-  let inflight: Batch | null = null;
+  const inflight = new Set<Batch>();
+  const arrival = new WeakMap<Batch, number>();
+  let arrivals = 0;
+  const inArrivalOrder = (batches: Iterable<Batch>) => [...batches].sort((a, b) => arrival.get(a)! - arrival.get(b)!);
   let failures = 0;
   let closing = false;
   let abandoned = false;
@@ -98,30 +103,61 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     failures = 0;
   }
 
-  /** One pass: the oldest batch (spool first) to the store; false when there is nothing to do. */
-  async function step(): Promise<boolean> {
-    const fromSpool = !spool.isEmpty;
-    if (closing && fromSpool) return false; // the spool is replayed at the next start
-    const batch = fromSpool ? spool.peek() : (queue.shift() ?? null);
+  async function failed(reason: string): Promise<void> {
+    failures++;
+    if (failures === 1) log.warn({ reason }, 'telemetry store unavailable: spooling');
+    if (!closing) await pause(Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** Math.min(failures - 1, 20)));
+  }
+
+  /** The oldest spooled batch to the store, one at a time, so the spool drains in order. */
+  async function replayOne(): Promise<boolean> {
+    if (closing) return false; // the spool is replayed at the next start
+    const batch = spool.peek();
     if (!batch) return false;
-    if (!fromSpool) inflight = batch;
     const outcome = await write(batch);
     if (abandoned) return false;
     if (outcome.ok || !outcome.retryable) {
       settle(batch, outcome);
-      if (fromSpool) spool.ack();
-      else inflight = null;
-      return true;
+      spool.ack();
+    } else {
+      await failed(outcome.reason);
     }
-    failures++;
-    if (failures === 1) log.warn({ reason: outcome.reason }, 'telemetry store unavailable: spooling');
-    if (!fromSpool) {
-      toSpool([batch, ...queue.splice(0)], 'prepend');
-      inflight = null;
-    }
-    if (!closing) await pause(Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** Math.min(failures - 1, 20)));
     return true;
   }
+
+  /**
+   * Queued batches to the store, up to maxWritesInFlight at once, so serialising the next batch
+   * overlaps the store's work on the current one. After a failure nothing new starts, and what did
+   * not land goes to the head of the spool in arrival order (the spool only holds newer batches).
+   */
+  async function writeQueued(): Promise<boolean> {
+    if (queue.length === 0) return false;
+    const refused: Batch[] = [];
+    let reason = '';
+    const lane = async () => {
+      while (queue.length > 0 && refused.length === 0 && !abandoned) {
+        const batch = queue.shift()!;
+        inflight.add(batch);
+        const outcome = await write(batch);
+        inflight.delete(batch);
+        if (abandoned) return;
+        if (outcome.ok || !outcome.retryable) settle(batch, outcome);
+        else {
+          refused.push(batch);
+          reason = outcome.reason;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: options.maxWritesInFlight }, lane));
+    if (abandoned) return false;
+    if (refused.length > 0) {
+      toSpool([...inArrivalOrder(refused), ...queue.splice(0)], 'prepend');
+      await failed(reason);
+    }
+    return true;
+  }
+
+  const step = () => (spool.isEmpty ? writeQueued() : replayOne());
 
   async function run(): Promise<void> {
     while (!abandoned) {
@@ -143,6 +179,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
 
   return {
     submit(batch) {
+      arrival.set(batch, arrivals++);
       if (closing && abandoned) {
         toSpool([batch], 'append');
         return;
@@ -155,10 +192,10 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       return failures > 0;
     },
     get pendingPoints() {
-      return pointsOf(queue) + (inflight?.points.length ?? 0) + spool.points;
+      return pointsOf(queue) + pointsOf([...inflight]) + spool.points;
     },
     oldestMs() {
-      const candidates = [inflight?.firstReceivedAtMs, queue[0]?.firstReceivedAtMs, spool.oldestMs()].filter((t): t is number => typeof t === 'number');
+      const candidates = [...[...inflight].map((b) => b.firstReceivedAtMs), queue[0]?.firstReceivedAtMs, spool.oldestMs()].filter((t): t is number => typeof t === 'number');
       return candidates.length === 0 ? null : Math.min(...candidates);
     },
     async close() {
@@ -171,8 +208,8 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       if (result === 'timeout') {
         abandoned = true;
         // The store did not answer in time: keep what is in flight and queued for the next start.
-        toSpool([...(inflight ? [inflight] : []), ...queue.splice(0)], 'prepend');
-        inflight = null;
+        toSpool([...inArrivalOrder(inflight), ...queue.splice(0)], 'prepend');
+        inflight.clear();
         kick(true);
       }
     },

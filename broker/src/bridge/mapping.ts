@@ -1,7 +1,6 @@
 // Topic + payload → point, Telegraf topic_parsing style. Rules are compiled and checked once at
 // start-up (a bad rule throws RULE_INVALID naming it); mapTelemetry itself has no clock, logger or
 // I/O: it is a pure function of its arguments and the compiled rules.
-import { topicMatches } from '../contract/index.ts';
 import { AppError } from '../errors.ts';
 import type { Point } from '../stores/types.ts';
 import { compileCodec, type Decoder } from './codecs.ts';
@@ -17,7 +16,7 @@ export interface Mapper {
 
 interface CompiledRule {
   name: string;
-  filter: string;
+  filter: string[];
   measurement: (levels: string[]) => string;
   tags: Array<[name: string, level: number]>;
   decode: Decoder;
@@ -31,20 +30,39 @@ export function compileRules(rules: readonly BridgeRule[]): Mapper {
   const compiled = rules.map(compileRule);
   return {
     mapTelemetry(topic, payload, receivedAtMs) {
-      const rule = compiled.find((r) => topicMatches(r.filter, topic));
-      if (!rule) return { ok: false, reason: 'no-rule', detail: 'no bridge rule matches the topic' };
       const levels = topic.split('/');
+      const rule = compiled.find((r) => matches(r.filter, levels));
+      if (!rule) return { ok: false, reason: 'no-rule', detail: 'no bridge rule matches the topic' };
       const decoded = rule.decode(payload);
       if (!decoded.ok) return { ok: false, reason: 'undecodable', detail: decoded.detail };
       const measurement = rule.measurement(levels);
+      if (badName.test(measurement)) return invalidName(measurement);
       const tags: Record<string, string> = {};
-      for (const [name, level] of rule.tags) tags[name] = levels[level] ?? '';
-      const names = [measurement, ...Object.values(tags), ...Object.keys(decoded.fields)];
-      const bad = names.find((n) => badName.test(n));
-      if (bad !== undefined) return { ok: false, reason: 'invalid-name', detail: `empty name or control character in ${JSON.stringify(bad)}` };
+      for (const [name, level] of rule.tags) {
+        const value = levels[level] ?? '';
+        if (badName.test(value)) return invalidName(value);
+        tags[name] = value;
+      }
+      for (const field in decoded.fields) if (badName.test(field)) return invalidName(field);
       return { ok: true, rule: rule.name, point: { measurement, tags, fields: decoded.fields, timestampMs: decoded.timestampMs ?? receivedAtMs } };
     },
   };
+}
+
+function invalidName(name: string): MapResult {
+  return { ok: false, reason: 'invalid-name', detail: `empty name or control character in ${JSON.stringify(name)}` };
+}
+
+/** topicMatches from contract/, on levels split once per message and filters split once at start-up. */
+function matches(filter: readonly string[], levels: readonly string[]): boolean {
+  if (levels[0]!.startsWith('$') && (filter[0] === '+' || filter[0] === '#')) return false;
+  for (let i = 0; i < filter.length; i++) {
+    const level = filter[i];
+    if (level === '#') return true;
+    if (i >= levels.length) return false;
+    if (level !== '+' && level !== levels[i]) return false;
+  }
+  return filter.length === levels.length;
 }
 
 function compileRule(rule: BridgeRule): CompiledRule {
@@ -72,5 +90,5 @@ function compileRule(rule: BridgeRule): CompiledRule {
     if (badName.test(name)) throw fail('measurement is empty or has control characters');
     measurement = () => name;
   }
-  return { name: rule.name, filter: rule.topic, measurement, tags: Object.entries(rule.tags), decode: compileCodec(rule.codec, rule.name) };
+  return { name: rule.name, filter: levels, measurement, tags: Object.entries(rule.tags), decode: compileCodec(rule.codec, rule.name) };
 }

@@ -34,9 +34,11 @@ test('influxd stopped for 20 s in the middle of a 30 s stream at 1,000 msg/s →
     await influxd.stop();
     await sleep(2000); // a flush or two fail
     const ready = await fetch(`${server.httpUrl}/readyz`).then((r) => r.json() as Promise<{ reasons: string[] }>);
-    await sleep(18_000);
+    await sleep(5000);
+    const lagSeconds = Number(/^telemq_bridge_lag_seconds\{[^}]*\} ([\d.]+)/m.exec(await (await fetch(`${server.httpUrl}/metrics`)).text())?.[1]);
+    await sleep(13_000);
     await influxd.start();
-    return ready;
+    return { ...ready, lagSeconds };
   })();
   // 10 messages every 10 ms, paced against the wall clock.
   while (sent < total) {
@@ -49,6 +51,7 @@ test('influxd stopped for 20 s in the middle of a 30 s stream at 1,000 msg/s →
   }
   const readyDuringOutage = await outage;
   assert.ok(readyDuringOutage.reasons.some((r) => /store unreachable/.test(r)), JSON.stringify(readyDuringOutage));
+  assert.ok(readyDuringOutage.lagSeconds >= 5, `bridge lag during the outage: ${readyDuringOutage.lagSeconds} s`);
   let last = { total: 0, distinct: 0 };
   const metricsText = async () => (await fetch(`${server.httpUrl}/metrics`)).text();
   try {

@@ -25,18 +25,35 @@ function fieldValue(value: FieldValue): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-/** Serialises points; series keys are memoised per (measurement, tags) object identity of the batch. */
+const escapedKeys = new Map<string, string>();
+
+/** Field keys repeat from point to point: escape each once (the cache is bounded). */
+function fieldKey(key: string): string {
+  let escaped = escapedKeys.get(key);
+  if (escaped === undefined) {
+    if (escapedKeys.size >= 10_000) escapedKeys.clear();
+    escaped = escapeKey(key);
+    escapedKeys.set(key, escaped);
+  }
+  return escaped;
+}
+
+/** Serialises points; each series key (measurement and sorted tags) is built once per batch. */
 export function toLineProtocol(points: readonly Point[]): string {
-  const lines = new Array<string>(points.length);
   const seriesCache = new Map<string, string>();
+  let out = '';
   for (let i = 0; i < points.length; i++) {
     const point = points[i]!;
-    const tagKeys = Object.keys(point.tags).sort();
     let rawKey = point.measurement;
-    for (const k of tagKeys) rawKey += `\u0000${k}\u0000${point.tags[k]}`;
+    let tagCount = 0;
+    for (const k in point.tags) {
+      rawKey += `\u0000${k}\u0000${point.tags[k]}`;
+      tagCount++;
+    }
     let series = seriesCache.get(rawKey);
     if (series === undefined) {
       series = escapeMeasurement(point.measurement);
+      const tagKeys = tagCount > 1 ? Object.keys(point.tags).sort() : Object.keys(point.tags);
       for (const k of tagKeys) {
         const v = point.tags[k]!;
         if (v !== '') series += `,${escapeKey(k)}=${escapeKey(v)}`;
@@ -45,9 +62,9 @@ export function toLineProtocol(points: readonly Point[]): string {
     }
     let fields = '';
     for (const k in point.fields) {
-      fields += `${fields === '' ? '' : ','}${escapeKey(k)}=${fieldValue(point.fields[k]!)}`;
+      fields += `${fields === '' ? '' : ','}${fieldKey(k)}=${fieldValue(point.fields[k]!)}`;
     }
-    lines[i] = `${series} ${fields} ${Math.trunc(point.timestampMs)}`;
+    out += `${i === 0 ? '' : '\n'}${series} ${fields} ${Math.trunc(point.timestampMs)}`;
   }
-  return lines.join('\n');
+  return out;
 }
