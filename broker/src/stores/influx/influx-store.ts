@@ -68,6 +68,17 @@ export function createInfluxStore(options: InfluxStoreOptions): TelemetryStore {
 
   const from = `FROM ${escape.quoted(schema.measurement)}`;
 
+  async function fieldKinds(): Promise<Map<string, FieldKind>> {
+    const kinds = new Map<string, FieldKind>();
+    for (const s of await query('SHOW FIELD KEYS')) {
+      for (const [field, type] of s.values ?? []) {
+        const kind = influxKinds[String(type)];
+        if (s.name && kind) kinds.set(fieldKindKey(s.name, String(field)), kind);
+      }
+    }
+    return kinds;
+  }
+
   return {
     kind: 'influxdb',
     async write(points): Promise<WriteOutcome> {
@@ -96,7 +107,7 @@ export function createInfluxStore(options: InfluxStoreOptions): TelemetryStore {
       return (series[0]?.values ?? []).map(([t, v]) => ({ t: Number(t), v: typeof v === 'number' ? v : typeof v === 'boolean' ? Number(v) : null }));
     },
     async devices(): Promise<DeviceRecord[]> {
-      const kinds = await this.fieldKinds();
+      const kinds = await fieldKinds();
       const tag = escape.quoted(schema.deviceTag);
       const series = await query(`SELECT * ${from} GROUP BY ${tag} ORDER BY time DESC LIMIT 1`);
       const devices: DeviceRecord[] = [];
@@ -114,16 +125,7 @@ export function createInfluxStore(options: InfluxStoreOptions): TelemetryStore {
       }
       return devices.sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1));
     },
-    async fieldKinds() {
-      const kinds = new Map<string, FieldKind>();
-      for (const s of await query('SHOW FIELD KEYS')) {
-        for (const [field, type] of s.values ?? []) {
-          const kind = influxKinds[String(type)];
-          if (s.name && kind) kinds.set(fieldKindKey(s.name, String(field)), kind);
-        }
-      }
-      return kinds;
-    },
+    fieldKinds,
     async ping() {
       try {
         const res = await fetch(`${target.base}/ping`, { signal: AbortSignal.timeout(2000) });
