@@ -3,9 +3,9 @@
 // open-file limit is 20,000, so 19k devices leave room for the rest).
 //
 //   npm run build && node --conditions=source --import tsx bench/sim-broker-load.ts \
-//     [--sizes 1000,5000,19000] [--runs 3] [--window 10] [--processes 2]
+//     [--sizes 1000,5000,19000] [--runs 3] [--window 10] [--connect-rate 500] [--processes 2]
 //
-// Each run starts a fresh broker, connects the fleet (1,000 connects/s), waits 2 s, then samples
+// Each run starts a fresh broker, connects the fleet (--connect-rate, 500/s by default), waits 2 s, then samples
 // /proc over the window. Medians over the runs; ratios telemq / Mosquitto.
 // Results: a table on stdout and bench/results/sim-broker-load-<time>.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { flagValue, measure, median, root, startTelemq, type Broker, type Measur
 const sizes = flagValue('sizes', '1000,5000,19000').split(',').map(Number);
 const runs = Number(flagValue('runs', '3'));
 const windowS = Number(flagValue('window', '10'));
+const connectRatePerSec = Number(flagValue('connect-rate', '500'));
 const processes = Number(flagValue('processes', '2'));
 
 async function startMosquittoBroker(): Promise<Broker> {
@@ -34,7 +35,7 @@ for (let run = 1; run <= runs; run++) {
     for (const [name, start] of brokers) {
       const broker = await start();
       try {
-        const m = { ...(await measure(broker, devices, processes, windowS)), broker: name, run };
+        const m = { ...(await measure(broker, devices, processes, windowS, connectRatePerSec)), broker: name, run };
         raw.push(m);
         console.log(JSON.stringify(m));
       } finally {

@@ -119,8 +119,8 @@ export function startSimulator(args: string[]): SimRun {
     steadyRates: () => {
       const all = lines();
       const firstFull = all.findIndex((l) => l.connected === l.total);
-      // skip the first full line: its second still included the last connects
-      return firstFull < 0 ? [] : all.slice(firstFull + 1).map((l) => l.rate);
+      // skip the first full line: its second still included the last connects; never full: the latest lines
+      return firstFull < 0 ? all.slice(-10).map((l) => l.rate) : all.slice(firstFull + 1).map((l) => l.rate);
     },
   };
 }
@@ -144,13 +144,15 @@ export interface Measurement {
   simRssMb: number;
   brokerCpuPct: number;
   brokerRssMb: number;
+  /** the simulator's summary line (with its last error, if any) */
+  simSummary: string;
 }
 
 /**
  * Drives `devices` at 1 msg/s against a running broker: waits until all are connected (or the
  * ramp times out), then samples both processes over `windowS` seconds, then stops the simulator.
  */
-export async function measure(broker: Broker, devices: number, processes: number, windowS: number, connectRatePerSec = 1000): Promise<Measurement> {
+export async function measure(broker: Broker, devices: number, processes: number, windowS: number, connectRatePerSec: number): Promise<Measurement> {
   const sim = startSimulator(['--url', broker.mqttUrl, '--devices', String(devices), '--interval', '1s', '--processes', String(processes), '--connect-rate', String(connectRatePerSec), '--backoff-cap', '5s']);
   try {
     const rampMs = (devices / connectRatePerSec) * 1000 + 30_000;
@@ -164,6 +166,7 @@ export async function measure(broker: Broker, devices: number, processes: number
     const simAfter = sampleProcessTree(sim.child.pid!);
     const brokerAfter = sampleProcessTree(broker.pid);
     const rates = sim.steadyRates();
+    await stopChild(sim.child);
     return {
       devices,
       processes,
@@ -173,6 +176,7 @@ export async function measure(broker: Broker, devices: number, processes: number
       simRssMb: Math.round(simAfter.rssBytes / 1048576),
       brokerCpuPct: Math.round(((brokerAfter.cpuSec - brokerBefore.cpuSec) / elapsedS) * 100),
       brokerRssMb: Math.round(brokerAfter.rssBytes / 1048576),
+      simSummary: /^sent .*$/m.exec(sim.stderr())?.[0] ?? sim.stderr().trim().split('\n').at(-1) ?? '',
     };
   } finally {
     await stopChild(sim.child);

@@ -8,18 +8,19 @@ import { registerDevicesRoutes, createPresence } from './api/devices.ts';
 import { registerHealthRoutes } from './api/health.ts';
 import { registerHistoryRoutes } from './api/history.ts';
 import { createHttpServer } from './api/http-server.ts';
+import { registerLoginRoute } from './api/login.ts';
 import { createAccessControl } from './auth/index.ts';
 import { createClusterBackends } from './broker/cluster.ts';
 import { createBridge } from './bridge/bridge.ts';
 import { createMqttBroker, type MqttBroker } from './broker/mqtt-broker.ts';
 import { createBrokerStats } from './broker/stats.ts';
 import type { Config } from './config.ts';
+import { createGuards } from './guards/index.ts';
 import { registerLiveRoutes } from './live/index.ts';
 import type { Logger } from './logger.ts';
 import { createMetricsRegistry, registerBrokerMetrics } from './metrics.ts';
 import { startSysStats } from './sys/sys-stats.ts';
 import { createStore } from './stores/index.ts';
-import { createCountingGate } from './transport/gate.ts';
 import { stopAccepting, listen } from './transport/listen.ts';
 import { createTcpListener } from './transport/tcp.ts';
 import { createTrafficMeter } from './transport/traffic.ts';
@@ -29,6 +30,8 @@ export interface AppDeps {
   log: Logger;
   /** built console to serve at /; default console/dist next to the broker package */
   consoleDir?: string;
+  /** where a generated admin login is shown once at first start; default stdout */
+  print?: (text: string) => void;
 }
 
 export interface BoundPorts {
@@ -56,7 +59,16 @@ export function createApp(config: Config, deps: AppDeps): App {
   async function start(): Promise<BoundPorts> {
     const t = config.transport;
     const metrics = createMetricsRegistry();
-    const access = await createAccessControl({ config: config.auth, dataDir: config.dataDir, log: log.child({ module: 'auth' }), metrics });
+    const guards = createGuards({ config: config.guards, log: log.child({ module: 'guards' }), metrics });
+    closers.push({ name: 'guards', close: guards.close });
+    const access = await createAccessControl({
+      config: config.auth,
+      dataDir: config.dataDir,
+      log: log.child({ module: 'auth' }),
+      metrics,
+      limiter: guards.authLimiter,
+      ...(deps.print ? { print: deps.print } : {}),
+    });
     closers.push({ name: 'auth', close: access.close });
 
     const cluster = config.redisUrl ? createClusterBackends(config.redisUrl) : null;
@@ -65,7 +77,8 @@ export function createApp(config: Config, deps: AppDeps): App {
     broker = await createMqttBroker({
       ...(config.brokerId ? { id: config.brokerId } : {}),
       ...(cluster ? { persistence: cluster.persistence, mq: cluster.mq } : {}),
-      hooks: access.hooks,
+      hooks: guards.wrapHooks(access.hooks),
+      guardConnection: guards.guardConnection,
       log: log.child({ module: 'broker' }),
       keepaliveLimitSec: t.keepaliveLimitSec,
       stats,
@@ -81,7 +94,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     const presence = await createPresence(mqtt);
     closers.push({ name: 'presence', close: () => presence.close() });
 
-    const gate = createCountingGate();
+    const gate = guards.gate;
     const traffic = createTrafficMeter();
     registerBrokerMetrics(metrics, { stats, traffic, openConnections: () => gate.open(), connectedClients: () => mqtt.connectedClients() });
     const sys = startSysStats({ broker: mqtt, stats, traffic, intervalMs: config.sysIntervalMs, log: log.child({ module: 'sys' }) });
@@ -89,6 +102,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     const https = t.tls ? { cert: readFileSync(t.tls.certFile), key: readFileSync(t.tls.keyFile) } : null;
     const http = createHttpServer({ log: log.child({ module: 'http' }), consoleDir: deps.consoleDir ?? defaultConsoleDir, https });
     registerHealthRoutes(http, { metrics, notReadyReasons: () => (closing ? ['shutting down'] : bridge.notReadyReasons()) });
+    registerLoginRoute(http, access);
     registerHistoryRoutes(http, { store, access });
     registerDevicesRoutes(http, { store, presence, access });
     const live = registerLiveRoutes(http, { broker: mqtt, access, log: log.child({ module: 'live' }), metrics });
@@ -100,7 +114,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       broker: mqtt,
       gate,
       traffic,
-      verifyUpgrade: access.verifyUpgrade,
+      verifyUpgrade: guards.wrapVerifyUpgrade(access.verifyUpgrade),
       log: log.child({ module: 'websocket' }),
     });
     await http.listen({ port: t.httpPort, host: t.host });

@@ -8,20 +8,26 @@ describe('bridge preview (default rule)', () => {
   test.each([
     ['devices/d1/telemetry', '{"temp":21.5,"hum":40}', { ok: true, measurement: 'telemetry', tags: { device_id: 'd1' }, fields: { temp: 21.5, hum: 40 }, timestampMs: at }],
     ['devices/d1/telemetry', '{"temp":1,"ts":1600000000000}', { ok: true, timestampMs: 1_600_000_000_000, fields: { temp: 1 } }],
-    ['devices/d1/telemetry', '{"gps":{"lat":1.5,"lon":2},"name":"x","on":true}', { ok: true, fields: { gps_lat: 1.5, gps_lon: 2 } }],
-    ['devices/d1/telemetry', 'not json', { ok: false, reason: 'invalid-json' }],
-    ['devices/d1/telemetry', '[1,2]', { ok: false, reason: 'not-an-object' }],
-    ['devices/d1/telemetry', '{"name":"x"}', { ok: false, reason: 'no-fields' }],
-    ['devices/d1/telemetry', '{"temp":1,"ts":"yesterday"}', { ok: false, reason: 'bad-timestamp' }],
+    ['devices/d1/telemetry', '{"temp":1,"ts":"2020-09-13T12:26:40Z"}', { ok: true, timestampMs: 1_600_000_000_000 }],
+    ['devices/d1/telemetry', '{"gps":{"lat":1.5,"lon":2},"name":"x","on":true,"list":[1]}', { ok: true, fields: { gps_lat: 1.5, gps_lon: 2, name: 'x', on: true } }],
+    ['devices/d1/telemetry', 'not json', { ok: false, reason: 'undecodable', detail: 'not JSON' }],
+    ['devices/d1/telemetry', '[1,2]', { ok: false, reason: 'undecodable', detail: 'JSON is not an object' }],
+    ['devices/d1/telemetry', '{"list":[1]}', { ok: false, reason: 'undecodable', detail: 'no fields' }],
+    ['devices/d1/telemetry', '{"temp":1,"ts":"yesterday"}', { ok: false, reason: 'undecodable', detail: 'ts is not epoch ms or ISO 8601' }],
+    ['devices/d1/telemetry', '{"a\\u0001":1}', { ok: false, reason: 'invalid-name' }],
     ['devices/d1/status', 'online', { ok: false, reason: 'no-rule' }],
-    ['other/topic', '{"temp":1}', { ok: false, reason: 'no-rule' }],
+    ['$SYS/b/clients/connected', '3', { ok: false, reason: 'no-rule' }],
   ])('%s %s', (topic, payload, expected) => {
     expect(previewBridge(topic, enc(payload), at)).toMatchObject(expected);
   });
 
-  test('other rules: measurement from a topic level, plain numbers', () => {
-    const rules: PreviewRule[] = [{ name: 'plant', topic: 'plant/+/+', measurement: '{2}', tags: { site: 1 }, codec: { type: 'number', field: 'value' } }];
+  test('other rules: measurement from a topic level, plain numbers and booleans', () => {
+    const rules: PreviewRule[] = [
+      { name: 'plant', topic: 'plant/+/+', measurement: '{2}', tags: { site: 1 }, codec: { type: 'number', field: 'value' } },
+      { name: 'door', topic: 'door/+', measurement: 'door', tags: { door: 1 }, codec: { type: 'boolean', field: 'open' } },
+    ];
     expect(previewBridge('plant/north/pressure', enc(' 3.5 '), at, rules)).toMatchObject({ ok: true, measurement: 'pressure', tags: { site: 'north' }, fields: { value: 3.5 } });
-    expect(previewBridge('plant/north/pressure', enc('high'), at, rules)).toMatchObject({ ok: false, reason: 'not-a-number' });
+    expect(previewBridge('plant/north/pressure', enc('high'), at, rules)).toMatchObject({ ok: false, reason: 'undecodable', detail: 'not a number' });
+    expect(previewBridge('door/front', enc('true'), at, rules)).toMatchObject({ ok: true, fields: { open: true } });
   });
 });

@@ -78,6 +78,30 @@ describe('live', () => {
   });
 });
 
+describe('a refused WebSocket handshake', () => {
+  test('asks the API whether the token still works; a 401 there ends the session', async () => {
+    setServices({
+      createApi: (deps) => ({
+        ...api,
+        devices: async () => {
+          deps.onUnauthorized('token expired');
+          throw new Error('401');
+        },
+      }),
+      createSource: () => source,
+      storage: memoryStorage(),
+    });
+    setActivePinia(createPinia());
+    const session = useSessionStore();
+    session.useToken('opaque');
+    useLiveStore().start();
+    source.setState({ kind: 'reconnecting', attempt: 1, retryAtMs: Date.now() + 1000, reason: 'connection failed' });
+    await flushPromises();
+    expect(session.isLoggedIn).toBe(false);
+    expect(session.message).toMatch(/expired or was revoked/);
+  });
+});
+
 describe('fleet', () => {
   test('presence, last seen, latest values, counts and filters, merged with /api/devices', async () => {
     const session = useSessionStore();
@@ -106,6 +130,25 @@ describe('fleet', () => {
     expect(fleet.visible.map((d) => d.deviceId)).toEqual(['d9']);
     fleet.stop();
     expect(source.unsubscribed).toEqual(['devices/+/status', 'devices/+/telemetry']);
+  });
+
+  test('only devices that changed get a new row object; pages of 50', async () => {
+    useSessionStore().useToken('opaque');
+    useLiveStore().start();
+    const fleet = useFleetStore();
+    await fleet.start();
+    for (let i = 1; i <= 120; i++) source.deliver(`devices/d${i}/status`, 'online');
+    fleet.flush();
+    const before = fleet.devices;
+    source.deliver('devices/d7/telemetry', '{"v":1}');
+    fleet.flush();
+    const changed = fleet.devices.filter((d, i) => d !== before[i]).map((d) => d.deviceId);
+    expect(changed).toEqual(['d7']);
+    expect(fleet.pageCount).toBe(3);
+    expect(fleet.visible.map((d) => d.deviceId).slice(0, 3)).toEqual(['d1', 'd2', 'd3']);
+    fleet.page = 2;
+    expect(fleet.visible).toHaveLength(20);
+    expect(fleet.visible[0]!.deviceId).toBe('d101');
   });
 
   test('a burst of messages is published to the view once per flush', async () => {

@@ -42,6 +42,7 @@ export interface Device {
 
 const REBOOT_MIN_MS = 500;
 const REBOOT_MAX_MS = 2000;
+const STOP_TIMEOUT_MS = 3000;
 
 export function createDevice(options: DeviceOptions): Device {
   const { id, stats } = options;
@@ -69,10 +70,21 @@ export function createDevice(options: DeviceOptions): Device {
     });
   }
 
+  /**
+   * Telemetry every intervalMs against the clock, not after each callback: setInterval drifts by
+   * the event loop's lag on every tick, which on a busy machine lowers the rate of the whole fleet.
+   * A late tick is caught up at once, but never more than one: a device far behind skips ahead.
+   */
   function startTimer(): void {
-    clearInterval(timer);
-    timer = setInterval(publishTelemetry, intervalMs);
-    publishTelemetry();
+    clearTimeout(timer);
+    let dueMs = Date.now();
+    const tick = () => {
+      publishTelemetry();
+      const nowMs = Date.now();
+      dueMs = Math.max(dueMs + intervalMs, nowMs);
+      timer = setTimeout(tick, Math.max(0, dueMs - nowMs));
+    };
+    tick();
   }
 
   function onConnect(): void {
@@ -95,7 +107,7 @@ export function createDevice(options: DeviceOptions): Device {
   function onClose(): void {
     if (isConnected) stats.connected--;
     isConnected = false;
-    clearInterval(timer);
+    clearTimeout(timer);
     if (isStopping) return;
     if (settleFirst && failFast) {
       settleFirst(describeFailure(lastError ?? `no answer within ${options.connectTimeoutMs} ms`));
@@ -161,24 +173,30 @@ export function createDevice(options: DeviceOptions): Device {
     client.on('error', (err) => {
       stats.errors++;
       lastError = errorText(err);
+      stats.lastError = lastError;
     });
     return first;
   }
 
   async function stop(): Promise<void> {
     isStopping = true;
-    clearInterval(timer);
+    clearTimeout(timer);
     clearTimeout(retryTimer);
     settleFirst?.(null);
     const c = client;
     if (!c) return;
     if (isConnected) {
       // A clean shutdown sends DISCONNECT, which cancels the will: say `offline` ourselves first.
-      await c.publishAsync(topics.status(id), 'offline', { qos: 1, retain: true }).catch(() => stats.errors++);
-      await c.endAsync().catch(() => undefined);
-    } else {
-      c.end(true);
+      // Bounded: a broker that went away never acknowledges, and the will covers that case.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        c.publishAsync(topics.status(id), 'offline', { qos: 1, retain: true }).then(() => c.endAsync()),
+        new Promise<void>((resolve) => c.once('close', () => resolve())),
+        new Promise((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS))),
+      ]).catch(() => stats.errors++);
+      clearTimeout(timer);
     }
+    c.end(true);
   }
 
   return { id, start, stop };

@@ -16,6 +16,8 @@ export interface FleetRunner {
   stats(): FleetStats;
   /** resolves when every device said offline and disconnected */
   stop(): Promise<void>;
+  /** settles only if the runner breaks while running (a worker process died) */
+  readonly failed: Promise<SimError>;
 }
 
 export interface FleetSlice {
@@ -95,5 +97,5 @@ export function createFleet(config: SimConfig, slice: FleetSlice = { from: 0, co
     await Promise.all(devices.map((d) => d.stop()));
   }
 
-  return { start, stats: () => ({ ...stats }), stop };
+  return { start, stats: () => ({ ...stats }), stop, failed: new Promise<SimError>(() => {}) };
 }

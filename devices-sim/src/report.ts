@@ -13,6 +13,8 @@ export interface Summary {
   errors: number;
   commands: number;
   durationMs: number;
+  /** the latest client error, '' when none */
+  lastError: string;
 }
 
 export interface ReporterOptions {
@@ -35,7 +37,8 @@ export function summaryText(s: Summary): string {
   return (
     `sent ${s.sent} messages from ${s.devices} devices in ${(s.durationMs / 1000).toFixed(1)} s ` +
     `(${Math.round(s.messagesPerSec)} msg/s); peak connected ${s.peakConnected}/${s.devices}, ` +
-    `reconnects ${s.reconnects}, errors ${s.errors}, commands ${s.commands}`
+    `reconnects ${s.reconnects}, errors ${s.errors}, commands ${s.commands}` +
+    (s.lastError ? ` (last error: ${s.lastError})` : '')
   );
 }
 
@@ -93,6 +96,7 @@ export function createStatsSampler(sample: () => FleetStats, reporter: Reporter,
         errors: stats.errors,
         commands: stats.commands,
         durationMs,
+        lastError: stats.lastError,
       };
     },
   };

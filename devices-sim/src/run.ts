@@ -28,12 +28,17 @@ export async function runSimulation(config: SimConfig, deps: RunDeps): Promise<S
     await runner.stop();
     throw err;
   }
-  await untilDone(config.durationMs, deps.stopSignal);
+  const failure = await Promise.race([untilDone(config.durationMs, deps.stopSignal).then(() => undefined), runner.failed]);
+  if (failure) {
+    sampler.stop();
+    await runner.stop();
+    throw failure;
+  }
   const summary = sampler.stop();
   await runner.stop();
   // Workers report every 250 ms: their final counters arrive with their exit.
   const final = runner.stats();
-  Object.assign(summary, { sent: final.sent, reconnects: final.reconnects, errors: final.errors, commands: final.commands });
+  Object.assign(summary, { sent: final.sent, reconnects: final.reconnects, errors: final.errors, commands: final.commands, lastError: final.lastError });
   summary.messagesPerSec = (final.sent * 1000) / Math.max(1, summary.durationMs);
   reporter.finish(summary);
   if (config.json) deps.stdout.write(`${JSON.stringify({ ...summary, url: config.url })}\n`);

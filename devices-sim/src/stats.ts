@@ -9,10 +9,12 @@ export interface FleetStats {
   /** client errors: refused connections, socket errors, failed publishes */
   errors: number;
   commands: number;
+  /** the latest client error, '' when none */
+  lastError: string;
 }
 
 export function emptyStats(total = 0): FleetStats {
-  return { total, connected: 0, sent: 0, reconnects: 0, errors: 0, commands: 0 };
+  return { total, connected: 0, sent: 0, reconnects: 0, errors: 0, commands: 0, lastError: '' };
 }
 
 export function addStats(into: FleetStats, more: FleetStats): FleetStats {
@@ -22,5 +24,6 @@ export function addStats(into: FleetStats, more: FleetStats): FleetStats {
   into.reconnects += more.reconnects;
   into.errors += more.errors;
   into.commands += more.commands;
+  if (more.lastError) into.lastError = more.lastError;
   return into;
 }

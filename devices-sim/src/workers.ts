@@ -33,6 +33,9 @@ export function createWorkerPool(config: SimConfig, deps: { entry: string; env: 
   const slices = splitFleet(config.totalDevices, config.processes, config.connectRatePerSec);
   const latest = slices.map((s) => emptyStats(s.count));
   const workers: ChildProcess[] = [];
+  let isStopping = false;
+  let reportFailure: (err: SimError) => void = () => {};
+  const failed = new Promise<SimError>((resolve) => (reportFailure = resolve));
 
   function spawnWorker(index: number): Promise<void> {
     const child = fork(deps.entry, [], { env: { ...deps.env, [WORKER_ENV]: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -43,12 +46,17 @@ export function createWorkerPool(config: SimConfig, deps: { entry: string; env: 
         else if (message.type === 'failed') reject(new SimError(message.code, message.message));
         else latest[index] = message.stats;
       });
-      child.once('exit', (code) => reject(new SimError('WORKER_FAILED', `worker ${index + 1} exited (code ${code}) before its devices connected`)));
+      child.once('exit', (code, signal) => {
+        const err = new SimError('WORKER_FAILED', `worker ${index + 1} (devices ${slices[index]!.from + 1}-${slices[index]!.from + slices[index]!.count}) exited unexpectedly (${signal ?? `code ${code}`})`);
+        reject(err);
+        if (!isStopping) reportFailure(err);
+      });
       child.send({ type: 'start', config, slice: slices[index]! } satisfies ToWorker);
     });
   }
 
   async function stop(): Promise<void> {
+    isStopping = true;
     await Promise.all(
       workers.map(
         (child) =>
@@ -68,6 +76,7 @@ export function createWorkerPool(config: SimConfig, deps: { entry: string; env: 
     },
     stats: () => latest.reduce((sum, s) => addStats(sum, s), emptyStats()),
     stop,
+    failed,
   };
 }
 

@@ -6,15 +6,15 @@ import { parseDeviceTopic, topics } from '@telemq/broker/contract';
 import mqtt from 'mqtt';
 import { startTestApp } from '../../test/support/app.ts';
 import { sleep, waitFor } from '../../test/support/net.ts';
-import { startSim } from './helpers.ts';
+import { startSim, testAuth } from './helpers.ts';
 
 test('ping, set-interval and reboot round trips', async (t) => {
-  const server = await startTestApp({ auth: { mode: 'none' }, logLevel: 'warn' });
+  const server = await startTestApp({ auth: testAuth.broker, logLevel: 'warn' });
   t.after(() => server.close());
-  const sim = startSim(['--url', server.wsUrl, '--devices', '2', '--interval', '1s', '--prefix', 'cmd', '--profile', 'power-meter', '--qos', '1']);
+  const sim = startSim([...testAuth.simArgs, '--url', server.wsUrl, '--devices', '2', '--interval', '1s', '--prefix', 'cmd', '--profile', 'power-meter', '--qos', '1']);
   t.after(() => sim.stop());
 
-  const console_ = await mqtt.connectAsync(server.mqttUrl, { clientId: 'console', reconnectPeriod: 0 });
+  const console_ = await mqtt.connectAsync(server.mqttUrl, await testAuth.clientOptions('console'));
   t.after(() => console_.endAsync());
   const telemetry: Array<{ id: string; atMs: number }> = [];
   const replies: Array<{ id: string; name: string; body: Record<string, unknown> }> = [];

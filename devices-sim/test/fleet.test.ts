@@ -6,33 +6,37 @@ import { parseDeviceTopic, topics } from '@telemq/broker/contract';
 import mqtt from 'mqtt';
 import { startTestApp } from '../../test/support/app.ts';
 import { waitFor } from '../../test/support/net.ts';
-import { startSim } from './helpers.ts';
+import { startSim, testAuth } from './helpers.ts';
 
 const DEVICES = 200;
 const DURATION_S = 5;
 const INTERVAL_S = 1;
 
 test('200 devices for 5 s: messages per device, online while running, offline retained after', async (t) => {
-  const server = await startTestApp({ auth: { mode: 'none' }, logLevel: 'warn' });
+  const server = await startTestApp({ auth: testAuth.broker, logLevel: 'warn' });
   t.after(() => server.close());
 
-  const watcher = await mqtt.connectAsync(server.mqttUrl, { clientId: 'watcher', reconnectPeriod: 0 });
+  const watcher = await mqtt.connectAsync(server.mqttUrl, await testAuth.clientOptions('watcher'));
   t.after(() => watcher.endAsync());
   const counts = new Map<string, number>();
   const statuses = new Map<string, string[]>();
+  const firstTsMs = new Map<string, number>();
+  let lastTsMs = 0;
   watcher.on('message', (topic, payload) => {
     const parsed = parseDeviceTopic(topic);
     if (parsed?.kind === 'telemetry') {
       const reading = JSON.parse(payload.toString()) as Record<string, number>;
       assert.equal(typeof reading.temperature, 'number');
       counts.set(parsed.deviceId, (counts.get(parsed.deviceId) ?? 0) + 1);
+      if (!firstTsMs.has(parsed.deviceId)) firstTsMs.set(parsed.deviceId, reading.ts!);
+      lastTsMs = Math.max(lastTsMs, reading.ts!);
     } else if (parsed?.kind === 'status') {
       statuses.set(parsed.deviceId, [...(statuses.get(parsed.deviceId) ?? []), payload.toString()]);
     }
   });
   await watcher.subscribeAsync([topics.allTelemetry, topics.allStatus], { qos: 1 });
 
-  const sim = startSim(['--url', server.wsUrl, '--devices', String(DEVICES), '--interval', `${INTERVAL_S}s`, '--duration', `${DURATION_S}s`, '--qos', '1', '--prefix', 'fleet', '--json']);
+  const sim = startSim([...testAuth.simArgs, '--url', server.wsUrl, '--devices', String(DEVICES), '--interval', `${INTERVAL_S}s`, '--duration', `${DURATION_S}s`, '--qos', '1', '--prefix', 'fleet', '--json']);
   t.after(() => sim.stop());
 
   const everyoneOnline = () => [...statuses.values()].filter((s) => s.at(-1) === 'online').length === DEVICES;
@@ -46,17 +50,22 @@ test('200 devices for 5 s: messages per device, online while running, offline re
   assert.equal(summary.errors, 0);
 
   await waitFor(() => [...statuses.values()].filter((s) => s.at(-1) === 'offline').length === DEVICES, 5000, 'offline from every device');
-  const expected = DURATION_S / INTERVAL_S;
+  // Each device publishes once on connecting (its first `ts`), then once per interval until the
+  // fleet stops (the last `ts` of any device): that many messages, within one interval.
+  const runStartMs = Math.min(...firstTsMs.values());
+  assert.ok(Math.abs(lastTsMs - runStartMs - DURATION_S * 1000) < 1500, `the run lasted ${lastTsMs - runStartMs} ms`);
   for (let i = 1; i <= DEVICES; i++) {
     const id = `fleet-${i}`;
-    const count = counts.get(id) ?? 0;
-    assert.ok(Math.abs(count - expected) <= 1, `${id}: ${count} messages, expected ${expected} ± 1`);
     assert.deepEqual(statuses.get(id), ['online', 'offline'], id);
+    const expected = (lastTsMs - firstTsMs.get(id)!) / (INTERVAL_S * 1000);
+    assert.ok(expected > DURATION_S / 2, `${id} connected ${firstTsMs.get(id)! - runStartMs} ms after the first device`);
+    const count = counts.get(id) ?? 0;
+    assert.ok(Math.abs(count - expected) <= 1.01, `${id}: ${count} messages, expected ${expected.toFixed(2)} ± 1`);
   }
   assert.equal(summary.sent, [...counts.values()].reduce((a, b) => a + b, 0), 'the subscriber got every message the simulator sent');
 
   // A late subscriber sees the retained `offline` of every device.
-  const late = await mqtt.connectAsync(server.mqttUrl, { clientId: 'late', reconnectPeriod: 0 });
+  const late = await mqtt.connectAsync(server.mqttUrl, await testAuth.clientOptions('late'));
   t.after(() => late.endAsync());
   const retained = new Map<string, string>();
   late.on('message', (topic, payload, packet) => {

@@ -91,3 +91,26 @@ export function isOneClearLine(text: string): boolean {
   const lines = text.trim().split('\n');
   return lines.length === 1 && !/\n\s+at /.test(text) && lines[0]!.startsWith('telemq-sim: ');
 }
+
+/**
+ * Broker auth for these tests and the matching simulator flags. With auth required, devices get
+ * one signed token each (--secret) and the test's own clients an admin token.
+ */
+const TEST_SECRET = 'devices-sim-test-secret-0123456789';
+const isAuthRequired = false;
+
+export const testAuth = {
+  broker: isAuthRequired ? ({ mode: 'required', jwtSecret: TEST_SECRET } as const) : ({ mode: 'none' } as const),
+  simArgs: isAuthRequired ? ['--secret', TEST_SECRET] : [],
+  /** MQTT.js options for a test client (subscriber, console) */
+  async clientOptions(clientId: string): Promise<{ clientId: string; reconnectPeriod: number; username?: string; password?: string }> {
+    if (!isAuthRequired) return { clientId, reconnectPeriod: 0 };
+    const { SignJWT } = await import('jose');
+    const password = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(clientId)
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(TEST_SECRET));
+    return { clientId, reconnectPeriod: 0, username: clientId, password };
+  },
+};

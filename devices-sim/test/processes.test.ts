@@ -9,7 +9,7 @@ import { parseDeviceTopic, topics } from '@telemq/broker/contract';
 import mqtt from 'mqtt';
 import { startTestApp } from '../../test/support/app.ts';
 import { freePort, waitFor } from '../../test/support/net.ts';
-import { isOneClearLine, runSim, startSim } from './helpers.ts';
+import { isOneClearLine, runSim, startSim, testAuth } from './helpers.ts';
 
 function childPids(pid: number): number[] {
   try {
@@ -20,14 +20,14 @@ function childPids(pid: number): number[] {
 }
 
 test('a YAML scenario of three profiles across two processes', async (t) => {
-  const server = await startTestApp({ auth: { mode: 'none' }, logLevel: 'warn' });
+  const server = await startTestApp({ auth: testAuth.broker, logLevel: 'warn' });
   t.after(() => server.close());
   const dir = mkdtempSync(path.join(tmpdir(), 'telemq-sim-scenario-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const scenario = path.join(dir, 'fleet.yaml');
   writeFileSync(scenario, 'devices:\n  - { profile: thermostat, count: 6 }\n  - { profile: power-meter, count: 4, interval: 500ms }\n  - { profile: gps-tracker, count: 2, qos: 1 }\n');
 
-  const watcher = await mqtt.connectAsync(server.mqttUrl, { clientId: 'watcher', reconnectPeriod: 0 });
+  const watcher = await mqtt.connectAsync(server.mqttUrl, await testAuth.clientOptions('watcher'));
   t.after(() => watcher.endAsync());
   const fieldsOf = new Map<string, string[]>();
   const online = new Set<string>();
@@ -38,7 +38,7 @@ test('a YAML scenario of three profiles across two processes', async (t) => {
   });
   await watcher.subscribeAsync([topics.allTelemetry, topics.allStatus], { qos: 1 });
 
-  const sim = startSim(['--url', server.wsUrl, '--scenario', scenario, '--processes', '2', '--duration', '4s', '--prefix', 'mix', '--json']);
+  const sim = startSim([...testAuth.simArgs, '--url', server.wsUrl, '--scenario', scenario, '--processes', '2', '--duration', '4s', '--prefix', 'mix', '--json']);
   t.after(() => sim.stop());
   await waitFor(() => online.size === 12, 20_000, 'all 12 devices online');
   assert.equal(childPids(sim.child.pid!).length, 2, 'two worker processes');
@@ -58,7 +58,7 @@ test('a YAML scenario of three profiles across two processes', async (t) => {
 
 test('a worker that cannot connect ends the run with one clear message', async () => {
   const port = await freePort();
-  const result = await runSim(['--url', `mqtt://127.0.0.1:${port}`, '--devices', '4', '--processes', '2']);
+  const result = await runSim([...testAuth.simArgs, '--url', `mqtt://127.0.0.1:${port}`, '--devices', '4', '--processes', '2']);
   assert.equal(result.code, 1);
   assert.ok(isOneClearLine(result.stderr), result.stderr);
   assert.match(result.stderr, /cannot connect to mqtt:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);

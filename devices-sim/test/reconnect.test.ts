@@ -1,12 +1,15 @@
 // The broker stops for 5 s and comes back on the same ports: every device reconnects, at spread
 // out times (full jitter), each within the backoff cap of the broker's return.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { topics } from '@telemq/broker/contract';
 import mqtt from 'mqtt';
 import { startTestApp, type TestApp } from '../../test/support/app.ts';
 import { sleep, waitFor } from '../../test/support/net.ts';
-import { startSim } from './helpers.ts';
+import { startSim, testAuth } from './helpers.ts';
 
 const DEVICES = 100;
 const CAP_MS = 2000;
@@ -15,12 +18,13 @@ const OUTAGE_MS = 5000;
 const CONNECT_SLACK_MS = 1000;
 
 test('broker down for 5 s: every device reconnects, spread out, within the backoff cap', async (t) => {
-  const config = { auth: { mode: 'none' as const }, logLevel: 'warn' as const };
-  let server: TestApp = await startTestApp(config);
-  const dataDir = server.dataDir;
+  const config = { auth: testAuth.broker, logLevel: 'warn' as const };
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-sim-outage-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  let server: TestApp = await startTestApp(config, { dataDir });
   t.after(() => server.close());
 
-  const sim = startSim(['--url', server.mqttUrl, '--devices', String(DEVICES), '--interval', '1s', '--prefix', 'rc', '--backoff-base', '200ms', '--backoff-cap', `${CAP_MS}ms`, '--report-interval', '500ms', '--json']);
+  const sim = startSim([...testAuth.simArgs, '--url', server.mqttUrl, '--devices', String(DEVICES), '--interval', '1s', '--prefix', 'rc', '--backoff-base', '200ms', '--backoff-cap', `${CAP_MS}ms`, '--report-interval', '500ms', '--json']);
   t.after(() => sim.stop());
   await waitFor(() => server.app.broker.connectedClients() === DEVICES, 15_000, 'all devices connected');
 
@@ -42,7 +46,7 @@ test('broker down for 5 s: every device reconnects, spread out, within the backo
   for (const [id, ms] of connectedAtMs) assert.ok(ms <= CAP_MS + CONNECT_SLACK_MS, `${id} came back ${ms} ms after the restart (cap ${CAP_MS} ms)`);
 
   // Resubscribed: a command reaches a reconnected device.
-  const probe = await mqtt.connectAsync(server.mqttUrl, { clientId: 'probe', reconnectPeriod: 0 });
+  const probe = await mqtt.connectAsync(server.mqttUrl, await testAuth.clientOptions('probe'));
   t.after(() => probe.endAsync());
   const replies: string[] = [];
   probe.on('message', (_topic, payload) => replies.push(payload.toString()));

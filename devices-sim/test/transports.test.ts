@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { startTestApp } from '../../test/support/app.ts';
-import { runSim } from './helpers.ts';
+import { runSim, testAuth } from './helpers.ts';
 
 test('mqtt://, mqtts:// and wss:// each carry a small fleet', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'telemq-sim-tls-'));
@@ -15,13 +15,13 @@ test('mqtt://, mqtts:// and wss:// each carry a small fleet', async (t) => {
   const certFile = path.join(dir, 'cert.pem');
   const keyFile = path.join(dir, 'key.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
-  const server = await startTestApp({ auth: { mode: 'none' }, logLevel: 'warn', transport: { tls: { certFile, keyFile } } });
+  const server = await startTestApp({ auth: testAuth.broker, logLevel: 'warn', transport: { tls: { certFile, keyFile } } });
   t.after(() => server.close());
 
   // With TLS configured the HTTP port speaks HTTPS, so WebSocket is wss:// (ws:// is in the other tests).
   const urls = [`mqtt://127.0.0.1:${server.ports.mqtt}`, `wss://127.0.0.1:${server.ports.http}/mqtt`, `mqtts://127.0.0.1:${server.ports.mqtts}`];
   for (const url of urls) {
-    const result = await runSim(['--url', url, '--devices', '3', '--duration', '2s', '--insecure', '--json', '--prefix', new URL(url).protocol.replace(':', '')]);
+    const result = await runSim([...testAuth.simArgs, '--url', url, '--devices', '3', '--duration', '2s', '--insecure', '--json', '--prefix', new URL(url).protocol.replace(':', '')]);
     assert.equal(result.code, 0, `${url}: ${result.stderr}`);
     const summary = JSON.parse(result.stdout) as { peakConnected: number; sent: number; errors: number };
     assert.equal(summary.peakConnected, 3, url);
@@ -29,17 +29,17 @@ test('mqtt://, mqtts:// and wss:// each carry a small fleet', async (t) => {
     assert.equal(summary.errors, 0, url);
   }
   // Without --insecure a self-signed certificate is refused, with one clear line.
-  const strict = await runSim(['--url', `mqtts://127.0.0.1:${server.ports.mqtts}`, '--devices', '1', '--duration', '2s']);
+  const strict = await runSim([...testAuth.simArgs, '--url', `mqtts://127.0.0.1:${server.ports.mqtts}`, '--devices', '1', '--duration', '2s']);
   assert.equal(strict.code, 1);
   assert.match(strict.stderr, /^telemq-sim: cannot connect to mqtts:\/\/.*self[- ]signed/i);
 });
 
 test('connects are staggered at --connect-rate, not all in the same second', async (t) => {
-  const server = await startTestApp({ auth: { mode: 'none' }, logLevel: 'warn' });
+  const server = await startTestApp({ auth: testAuth.broker, logLevel: 'warn' });
   t.after(() => server.close());
   const connectedAtMs: number[] = [];
   server.app.broker.events.on('clientConnected', () => connectedAtMs.push(Date.now()));
-  const result = await runSim(['--url', server.mqttUrl, '--devices', '150', '--connect-rate', '50', '--duration', '4s']);
+  const result = await runSim([...testAuth.simArgs, '--url', server.mqttUrl, '--devices', '150', '--connect-rate', '50', '--duration', '4s']);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(connectedAtMs.length, 150);
   const spanMs = connectedAtMs.at(-1)! - connectedAtMs[0]!;

@@ -31,6 +31,8 @@ export const authConfigSchema = z.object({
   loginTokenTtlSec: z.number().int().min(60).default(3600),
   /** scrypt password file; default dataDir/users.json */
   usersFile: z.string().optional(),
+  /** scrypt cost for new password hashes, as log2 of N (15: N = 32768, about 32 MiB and 0.1 s per hash) */
+  scryptCostLog2: z.number().int().min(10).max(20).default(15),
   /** admin password at first start; else generated and printed once */
   adminPassword: z.string().min(8).optional(),
   roles: z.record(z.string(), rolePatterns).default(defaultRoles as unknown as Record<string, z.infer<typeof rolePatterns>>),

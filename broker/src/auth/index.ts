@@ -1,17 +1,26 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import path from 'node:path';
 import type { Registry } from 'prom-client';
 import { openHooks, type BrokerHooks } from '../broker/types.ts';
-import type { Identity } from '../contract/index.ts';
-import { AppError } from '../errors.ts';
+import type { Identity, LoginResponse } from '../contract/index.ts';
+import { createRefusals } from '../guards/refusals.ts';
 import type { Logger } from '../logger.ts';
 import type { VerifyUpgrade } from '../transport/websocket.ts';
+import { canReceive, createTopicAcl } from './acl.ts';
 import type { AuthConfig } from './config.ts';
+import { createConnectAuthenticator } from './connect.ts';
+import { ensureAdmin, ensureSecret, usersFileName } from './first-start.ts';
+import { openPasswordStore } from './passwords.ts';
+import { createTokenService } from './tokens.ts';
+import { bearerToken, upgradeToken } from './upgrade.ts';
 
 /** What an identity may do with a topic, from its role's patterns. */
 export interface TopicAcl {
   canPublish(identity: Identity, topic: string): boolean;
   canSubscribe(identity: Identity, filter: string): boolean;
 }
+
+export type LoginResult = { ok: true; response: LoginResponse } | { ok: false; status: 401 | 404 | 429; reason: string };
 
 export interface AccessControl {
   /** MQTT: CONNECT authentication and per-packet authorization */
@@ -21,7 +30,15 @@ export interface AccessControl {
   /** HTTP API: `Authorization: Bearer <jwt>`; null when missing or invalid */
   authenticateRequest(headers: IncomingHttpHeaders): Promise<Identity | null>;
   acl: TopicAcl;
+  /** POST /api/login: a user's password for a short-lived JWT */
+  login(username: string, password: string, remoteAddress: string): Promise<LoginResult>;
   close(): Promise<void>;
+}
+
+/** Failed authentications per IP (implemented by guards); a blocked IP is refused before any check. */
+export interface AuthFailureLimiter {
+  isBlocked(remoteAddress: string): boolean;
+  recordFailure(remoteAddress: string): void;
 }
 
 export interface AccessControlDeps {
@@ -29,19 +46,107 @@ export interface AccessControlDeps {
   dataDir: string;
   log: Logger;
   metrics: Registry;
+  limiter?: AuthFailureLimiter;
+  /** where the generated admin login is shown once; default stdout (never the log) */
+  print?: (text: string) => void;
 }
 
+const noLimit: AuthFailureLimiter = { isBlocked: () => false, recordFailure: () => {} };
+
 export async function createAccessControl(deps: AccessControlDeps): Promise<AccessControl> {
-  if (deps.config.mode === 'none') {
-    deps.log.warn('TELEMQ_AUTH=none: every client is anonymous and may do anything; for development only');
-    const anonymous: Identity = { subject: 'anonymous', role: 'admin' };
-    return {
-      hooks: openHooks,
-      verifyUpgrade: async () => ({ ok: true }),
-      authenticateRequest: async () => anonymous,
-      acl: { canPublish: () => true, canSubscribe: () => true },
-      close: async () => {},
-    };
-  }
-  throw new AppError('CONFIG_INVALID', 'auth.mode=required is not available yet');
+  const { config, log } = deps;
+  if (config.mode === 'none') return anonymousAccess(log);
+
+  const limiter = deps.limiter ?? noLimit;
+  const refusals = createRefusals(deps.metrics, log);
+  const secret = ensureSecret(deps.dataDir, config.jwtSecret, log);
+  const tokens = createTokenService({
+    secret,
+    publicKeyFile: config.jwtPublicKeyFile,
+    issuer: config.issuer,
+    audience: config.audience,
+    clockToleranceSec: config.clockToleranceSec,
+  });
+  const acl = createTopicAcl(config.roles);
+  const users = openPasswordStore(config.usersFile ?? path.join(deps.dataDir, usersFileName), config.scryptCostLog2);
+  await ensureAdmin(users, config.adminPassword, log, deps.print ?? ((text) => process.stdout.write(text)));
+  const authenticate = createConnectAuthenticator({ tokens, users, acl, limiter, refusals });
+
+  const hooks: BrokerHooks = {
+    authenticate,
+    async authorizePublish(client, message) {
+      const identity = client.context.identity;
+      if (identity && acl.canPublish(identity, message.topic)) return 'allow';
+      refusals.refuse('forbidden_publish', client.context, { clientId: client.id, topic: message.topic });
+      return config.disconnectOnForbiddenPublish ? 'disconnect' : 'deny';
+    },
+    async authorizeSubscribe(client, filter) {
+      const identity = client.context.identity;
+      if (identity && acl.canSubscribe(identity, filter)) return true;
+      refusals.refuse('forbidden_subscribe', client.context, { clientId: client.id, filter });
+      return false;
+    },
+    authorizeForward(client, topic) {
+      const identity = client.context.identity;
+      if (identity && canReceive(acl, identity, topic)) return true;
+      refusals.refuse('forbidden_forward', null);
+      return false;
+    },
+  };
+
+  const verifyUpgrade: VerifyUpgrade = async (req) => {
+    const token = upgradeToken(req);
+    if (token === undefined) return { ok: true };
+    const remoteAddress = req.socket.remoteAddress ?? 'unknown';
+    if (limiter.isBlocked(remoteAddress)) {
+      refusals.refuse('failed_auth_rate', remoteAddress, { remoteAddress });
+      return { ok: false, status: 429, reason: 'too many failed authentications' };
+    }
+    const check = await tokens.verify(token);
+    if (check.ok && acl.knowsRole(check.identity.role)) return { ok: true, token };
+    limiter.recordFailure(remoteAddress);
+    refusals.refuse('upgrade_bad_token', remoteAddress, { remoteAddress, why: check.ok ? 'unknown_role' : check.reason });
+    return { ok: false, status: 401, reason: 'invalid token' };
+  };
+
+  return {
+    hooks,
+    verifyUpgrade,
+    acl,
+    async authenticateRequest(headers) {
+      const token = bearerToken(headers);
+      if (!token) return null;
+      const check = await tokens.verify(token);
+      return check.ok && acl.knowsRole(check.identity.role) ? check.identity : null;
+    },
+    async login(username, password, remoteAddress) {
+      if (limiter.isBlocked(remoteAddress)) {
+        refusals.refuse('failed_auth_rate', remoteAddress, { remoteAddress });
+        return { ok: false, status: 429, reason: 'too many failed logins; try again later' };
+      }
+      const user = await users.verify(username, password);
+      if (!user.ok) {
+        limiter.recordFailure(remoteAddress);
+        // the name only when it is a user: a mistyped password in the name field stays out of the log
+        refusals.refuse('bad_password', remoteAddress, { remoteAddress, ...(users.has(username) ? { username } : {}) });
+        return { ok: false, status: 401, reason: 'bad user name or password' };
+      }
+      const { token, expiresAtMs } = await tokens.sign({ subject: username, role: user.role }, config.loginTokenTtlSec);
+      return { ok: true, response: { token, expiresAt: expiresAtMs, username, role: user.role } };
+    },
+    close: async () => {},
+  };
+}
+
+function anonymousAccess(log: Logger): AccessControl {
+  log.warn('TELEMQ_AUTH=none: every client is anonymous and may do anything; for development only');
+  const anonymous: Identity = { subject: 'anonymous', role: 'admin' };
+  return {
+    hooks: openHooks,
+    verifyUpgrade: async () => ({ ok: true }),
+    authenticateRequest: async () => anonymous,
+    acl: { canPublish: () => true, canSubscribe: () => true },
+    login: async () => ({ ok: false, status: 404, reason: 'login is not available: TELEMQ_AUTH=none' }),
+    close: async () => {},
+  };
 }

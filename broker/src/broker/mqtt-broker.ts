@@ -24,6 +24,8 @@ export interface MqttBrokerOptions {
   /** aedes persistence and mqemitter (Redis when clustered); default in memory */
   persistence?: unknown;
   mq?: unknown;
+  /** called once per connection after aedes attached to it (packet-size guard) */
+  guardConnection?: (stream: Duplex, context: ConnectionContext) => void;
 }
 
 export interface MqttBrokerEvents {
@@ -49,6 +51,9 @@ export interface MqttBroker {
 }
 
 const contexts = new WeakMap<object, ConnectionContext>();
+
+/** PUBLISH packets a hook denied: acknowledged as usual (MQTT 3.1.1 has no negative PUBACK) but never routed. */
+const droppedPublishes = new WeakSet<object>();
 
 /** aedes client fields read at shutdown (aedes does not type them) */
 interface AedesClientState {
@@ -119,7 +124,8 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
       // $SYS is the broker's own [MQTT-4.7.2-1]; aedes' default hook refused it, ours must too.
       if (packet.topic.startsWith('$SYS/')) {
         stats.drop('sys-topic');
-        return done(new Error('$SYS topics are reserved'));
+        droppedPublishes.add(packet);
+        return done(null);
       }
       const message = toMessage(packet);
       hooks.authorizePublish(refOf(client), message).then(
@@ -127,11 +133,14 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
           if (decision === 'allow') {
             stats.messagesReceived++;
             stats.payloadBytesReceived += message.payload.length;
-            done(null);
-          } else {
-            stats.drop('not-authorized');
-            done(new Error('publish not authorized'));
+            return done(null);
           }
+          stats.drop('not-authorized');
+          if (decision === 'deny') {
+            droppedPublishes.add(packet);
+            return done(null);
+          }
+          done(new Error('publish not authorized'));
         },
         (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
       );
@@ -146,6 +155,15 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
       return hooks.authorizeForward(refOf(client), packet.topic) ? packet : null;
     },
   });
+
+  // A denied publish stays off the routing path (no subscriber, no 'publish' event) and the client
+  // stays connected; aedes itself only knows allow or disconnect.
+  const routePublish = aedes.publish.bind(aedes);
+  aedes.publish = ((packet: AedesPublishPacket, ...rest: unknown[]) => {
+    if (!droppedPublishes.has(packet)) return (routePublish as (...args: unknown[]) => void)(packet, ...rest);
+    const done = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+    done?.();
+  }) as typeof aedes.publish;
 
   aedes.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
     if (!client) return;
@@ -173,6 +191,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
           const client = aedes.handle(stream) as unknown as DeliveringClient & Parameters<typeof guardPackets>[0];
           delivery.install(client);
           guardPackets(client, (clause) => log.debug({ clientId: client.id, clause }, 'protocol violation, connection closed'));
+          options.guardConnection?.(stream, context);
         },
         () => log.debug({ transport: context.transport }, 'unsupported protocol level refused'),
       );

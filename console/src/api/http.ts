@@ -50,7 +50,7 @@ export function createApi(deps: ApiDeps): Api {
     devices: () => call<DevicesResponse>('/api/devices'),
     history(query, signal) {
       const params = new URLSearchParams({ device: query.device, field: query.field, from: String(query.from), to: String(query.to) });
-      if (query.everyMs) params.set('everyMs', String(query.everyMs));
+      if (query.everyMs) params.set('every', String(query.everyMs));
       if (query.agg) params.set('agg', query.agg);
       return call<HistoryResponse>(`/api/history?${params.toString()}`, signal ? { signal } : {});
     },

@@ -1,8 +1,14 @@
-// What the bridge would write for a message, by the same rules it runs with: measurement, tags,
-// fields and timestamp, or the reason it would be dead-lettered. The default rule mirrors the
-// broker's default bridge config (devices/+/telemetry → measurement telemetry, tag device_id).
+// What the bridge would write for a message: measurement, tags, fields and timestamp, or the
+// reason it would be dead-lettered. The rules and decoding mirror broker/src/bridge/mapping.ts and
+// codecs.ts, which cannot run in a browser as they are (they use Node's Buffer and protobufjs);
+// test/console/bridge-preview-parity.test.ts runs both on the same table so they cannot drift.
 import { topicMatches } from '@telemq/broker/contract';
-import { isRecord, numericFields, parseJsonPayload } from './telemetry.ts';
+
+export type PreviewCodec =
+  | { type: 'json'; separator: string; timestampField: string }
+  | { type: 'number'; field: string }
+  | { type: 'boolean'; field: string }
+  | { type: 'protobuf' };
 
 export interface PreviewRule {
   name: string;
@@ -11,43 +17,94 @@ export interface PreviewRule {
   measurement: string;
   /** tag name → topic level */
   tags: Record<string, number>;
-  codec: { type: 'json'; separator: string } | { type: 'number'; field: string } | { type: 'protobuf' };
+  codec: PreviewCodec;
 }
 
+/** The broker's default rule (broker/src/bridge/config.ts). */
 export const defaultRules: readonly PreviewRule[] = [
-  { name: 'telemetry', topic: 'devices/+/telemetry', measurement: 'telemetry', tags: { device_id: 1 }, codec: { type: 'json', separator: '_' } },
+  { name: 'telemetry', topic: 'devices/+/telemetry', measurement: 'telemetry', tags: { device_id: 1 }, codec: { type: 'json', separator: '_', timestampField: 'ts' } },
 ];
 
-export type DeadLetterReason = 'no-rule' | 'invalid-json' | 'not-an-object' | 'no-fields' | 'not-a-number' | 'bad-timestamp' | 'unsupported-codec';
+export type FieldValue = number | boolean | string;
+export type DeadLetterReason = 'no-rule' | 'undecodable' | 'invalid-name';
 
 export type BridgePreview =
-  | { ok: true; rule: string; measurement: string; tags: Record<string, string>; fields: Record<string, number>; timestampMs: number }
-  | { ok: false; reason: DeadLetterReason; rule?: string };
+  | { ok: true; rule: string; measurement: string; tags: Record<string, string>; fields: Record<string, FieldValue>; timestampMs: number }
+  | { ok: false; reason: DeadLetterReason; detail: string; rule?: string };
 
-function levelName(template: string, levels: string[]): string {
-  const m = /^\{(\d+)\}$/.exec(template);
-  return m ? (levels[Number(m[1])] ?? '') : template;
+type Decoded = { ok: true; fields: Record<string, FieldValue>; timestampMs: number | null } | { ok: false; detail: string };
+
+const decoder = new TextDecoder();
+const numberText = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+// eslint-disable-next-line no-control-regex
+const badName = /^$|[\u0000-\u001f\u007f]/;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function flatten(value: Record<string, unknown>, prefix: string, separator: string, out: Record<string, FieldValue>, timestampField: string): void {
+  for (const [key, inner] of Object.entries(value)) {
+    if (prefix === '' && key === timestampField) continue;
+    const name = prefix === '' ? key : `${prefix}${separator}${key}`;
+    if (typeof inner === 'number') {
+      if (Number.isFinite(inner)) out[name] = inner;
+    } else if (typeof inner === 'boolean' || typeof inner === 'string') out[name] = inner;
+    else if (isObject(inner)) flatten(inner, name, separator, out, timestampField);
+  }
+}
+
+function decodeJson(text: string, separator: string, timestampField: string): Decoded {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, detail: 'not JSON' };
+  }
+  if (!isObject(value)) return { ok: false, detail: 'JSON is not an object' };
+  let timestampMs: number | null = null;
+  const ts = value[timestampField];
+  if (ts !== undefined && ts !== null) {
+    timestampMs = typeof ts === 'number' ? ts : typeof ts === 'string' ? Date.parse(ts) : NaN;
+    if (!Number.isSafeInteger(Math.trunc(timestampMs)) || timestampMs < 0) return { ok: false, detail: `${timestampField} is not epoch ms or ISO 8601` };
+    timestampMs = Math.trunc(timestampMs);
+  }
+  const fields: Record<string, FieldValue> = {};
+  flatten(value, '', separator, fields, timestampField);
+  if (Object.keys(fields).length === 0) return { ok: false, detail: 'no fields' };
+  return { ok: true, fields, timestampMs };
+}
+
+function decode(codec: PreviewCodec, payload: Uint8Array): Decoded {
+  const text = decoder.decode(payload);
+  switch (codec.type) {
+    case 'json':
+      return decodeJson(text, codec.separator, codec.timestampField);
+    case 'number': {
+      const t = text.trim();
+      const value = Number(t);
+      return numberText.test(t) && Number.isFinite(value) ? { ok: true, fields: { [codec.field]: value }, timestampMs: null } : { ok: false, detail: 'not a number' };
+    }
+    case 'boolean': {
+      const t = text.trim();
+      return t === 'true' || t === 'false' ? { ok: true, fields: { [codec.field]: t === 'true' }, timestampMs: null } : { ok: false, detail: 'not true or false' };
+    }
+    case 'protobuf':
+      return { ok: false, detail: 'Protobuf payloads are previewed by the broker only' };
+  }
 }
 
 export function previewBridge(topic: string, payload: Uint8Array, receivedAtMs: number, rules: readonly PreviewRule[] = defaultRules): BridgePreview {
   const rule = rules.find((r) => topicMatches(r.topic, topic));
-  if (!rule) return { ok: false, reason: 'no-rule' };
+  if (!rule) return { ok: false, reason: 'no-rule', detail: 'no bridge rule matches the topic' };
   const levels = topic.split('/');
+  const decoded = decode(rule.codec, payload);
+  if (!decoded.ok) return { ok: false, reason: 'undecodable', detail: decoded.detail, rule: rule.name };
+  const level = /^\{(\d+)\}$/.exec(rule.measurement);
+  const measurement = level ? (levels[Number(level[1])] ?? '') : rule.measurement;
   const tags: Record<string, string> = {};
-  for (const [tag, level] of Object.entries(rule.tags)) tags[tag] = levels[level] ?? '';
-  const measurement = levelName(rule.measurement, levels);
-  const parsed = parseJsonPayload(payload);
-  if (rule.codec.type === 'protobuf') return { ok: false, reason: 'unsupported-codec', rule: rule.name };
-  if (rule.codec.type === 'number') {
-    const value = Number(parsed.text.trim());
-    if (parsed.text.trim() === '' || !Number.isFinite(value)) return { ok: false, reason: 'not-a-number', rule: rule.name };
-    return { ok: true, rule: rule.name, measurement, tags, fields: { [rule.codec.field]: value }, timestampMs: receivedAtMs };
-  }
-  if (!parsed.ok) return { ok: false, reason: 'invalid-json', rule: rule.name };
-  if (!isRecord(parsed.value)) return { ok: false, reason: 'not-an-object', rule: rule.name };
-  const ts = parsed.value.ts;
-  if (ts !== undefined && (typeof ts !== 'number' || !Number.isFinite(ts) || ts <= 0)) return { ok: false, reason: 'bad-timestamp', rule: rule.name };
-  const fields = numericFields(parsed.value, rule.codec.separator);
-  if (Object.keys(fields).length === 0) return { ok: false, reason: 'no-fields', rule: rule.name };
-  return { ok: true, rule: rule.name, measurement, tags, fields, timestampMs: typeof ts === 'number' ? ts : receivedAtMs };
+  for (const [name, at] of Object.entries(rule.tags)) tags[name] = levels[at] ?? '';
+  const bad = [measurement, ...Object.values(tags), ...Object.keys(decoded.fields)].find((n) => badName.test(n));
+  if (bad !== undefined) return { ok: false, reason: 'invalid-name', detail: `empty name or control character in ${JSON.stringify(bad)}`, rule: rule.name };
+  return { ok: true, rule: rule.name, measurement, tags, fields: decoded.fields, timestampMs: decoded.timestampMs ?? receivedAtMs };
 }

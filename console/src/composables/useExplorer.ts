@@ -59,7 +59,8 @@ export function createRateCounter(windowS = 5) {
   };
 }
 
-export function useExplorer(capacity = 500) {
+/** `capacity` messages are kept; the newest `shown` are on screen, refreshed at most every `listEveryMs`. */
+export function useExplorer(capacity = 500, shown = 100, listEveryMs = 500) {
   const live = useLiveStore();
   const subscriptions = ref<ExplorerSubscription[]>([]);
   const watches = new Map<string, Watch>();
@@ -72,7 +73,7 @@ export function useExplorer(capacity = 500) {
   const chartSeries = createSeriesRing(4000);
   const chartFrame = ref(0);
   let nextId = 1;
-  const listFrame = createFrameScheduler(() => (messages.value = ring.toArray().reverse()), 200);
+  const listFrame = createFrameScheduler(() => (messages.value = ring.toArray().slice(-shown).reverse()), listEveryMs);
   const chartRedraw = createFrameScheduler(() => (chartFrame.value += 1));
   const rateTimer = setInterval(() => (rates.value = counter.rates(Date.now())), 1000);
 

@@ -18,11 +18,16 @@ export const useFleetStore = defineStore('fleet', () => {
   const live = useLiveStore();
   const session = useSessionStore();
   const byId = new Map<string, DeviceSummary>();
-  /** a snapshot of byId, replaced on flush */
+  /** frozen copies handed to the view; a device's copy is replaced only when it changed */
+  const snapshots = new Map<string, DeviceSummary>();
+  const dirty = new Set<string>();
+  let order: string[] = [];
   const devices = shallowRef<DeviceSummary[]>([]);
   const search = ref('');
   const statusFilter = ref<StatusFilter>('all');
-  const flushMs = 250;
+  const page = ref(0);
+  const pageSize = 50;
+  const flushMs = 500;
   const scheduler = createFrameScheduler(flush, flushMs);
   let watches: Watch[] = [];
 
@@ -48,11 +53,22 @@ export const useFleetStore = defineStore('fleet', () => {
       d.lastSeen = Math.max(d.lastSeen ?? 0, sample.tMs);
       Object.assign(d.latest, sample.fields);
     }
+    dirty.add(parsed.deviceId);
     scheduler.schedule();
   }
 
   function flush(): void {
-    devices.value = [...byId.values()].map((d) => ({ ...d, latest: { ...d.latest } })).sort((a, b) => a.deviceId.localeCompare(b.deviceId, undefined, { numeric: true }));
+    if (dirty.size === 0) return;
+    let added = false;
+    for (const id of dirty) {
+      const d = byId.get(id);
+      if (!d) continue;
+      if (!snapshots.has(id)) added = true;
+      snapshots.set(id, Object.freeze({ ...d, latest: { ...d.latest } }));
+    }
+    dirty.clear();
+    if (added) order = [...snapshots.keys()].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    devices.value = order.map((id) => snapshots.get(id)!);
   }
 
   async function start(): Promise<void> {
@@ -66,6 +82,7 @@ export const useFleetStore = defineStore('fleet', () => {
         if (d.lastSeen !== null && (e.lastSeen ?? 0) < d.lastSeen) e.lastSeen = d.lastSeen;
         e.latest = { ...d.latest, ...e.latest };
       }
+      for (const d of res.devices) dirty.add(d.deviceId);
       scheduler.schedule();
     } catch {
       // The list from the store is a head start; live presence fills it anyway.
@@ -77,6 +94,9 @@ export const useFleetStore = defineStore('fleet', () => {
     watches = [];
     scheduler.cancel();
     byId.clear();
+    snapshots.clear();
+    dirty.clear();
+    order = [];
     devices.value = [];
   }
 
@@ -90,10 +110,16 @@ export const useFleetStore = defineStore('fleet', () => {
     return { online, offline, total: devices.value.length };
   });
 
-  const visible = computed(() => {
+  const matching = computed(() => {
     const q = search.value.trim().toLowerCase();
     return devices.value.filter((d) => (statusFilter.value === 'all' || d.status === statusFilter.value) && (q === '' || d.deviceId.toLowerCase().includes(q)));
   });
+  /** one page of the matching devices: a fleet of thousands renders 50 rows */
+  const pageCount = computed(() => Math.max(1, Math.ceil(matching.value.length / pageSize)));
+  const visible = computed(() => {
+    const p = Math.min(page.value, pageCount.value - 1);
+    return matching.value.slice(p * pageSize, (p + 1) * pageSize);
+  });
 
-  return { devices, visible, counts, search, statusFilter, start, stop, onMessage, flush };
+  return { devices, matching, visible, counts, search, statusFilter, page, pageCount, start, stop, onMessage, flush };
 });

@@ -1,0 +1,72 @@
+// CONNECT authentication: a JWT in the password field (or the token the WebSocket upgrade carried),
+// else a user name and password from the users file. Bad credentials get CONNACK 0x04; credentials
+// that are valid but do not entitle this client (missing, unknown role, a device whose client id is
+// not its subject, an id held by a device) get 0x05.
+import { ConnackCode, type AuthResult, type BrokerHooks, type ClientRef } from '../broker/types.ts';
+import type { Identity } from '../contract/index.ts';
+import type { RefusalReason, Refusals } from '../guards/refusals.ts';
+import { isTopicSafeSubject } from './acl.ts';
+import type { AuthFailureLimiter } from './index.ts';
+import type { PasswordStore } from './passwords.ts';
+import { looksLikeJwt, type TokenService } from './tokens.ts';
+
+export interface ConnectAuthDeps {
+  tokens: TokenService;
+  users: PasswordStore;
+  acl: { knowsRole(role: string): boolean };
+  limiter: AuthFailureLimiter;
+  refusals: Refusals;
+}
+
+type RefusalCode = typeof ConnackCode.badCredentials | typeof ConnackCode.notAuthorized;
+
+/** Client ids that devices have used; another subject may not take them over. Bounded. */
+const maxRememberedDevices = 1_000_000;
+
+export function createConnectAuthenticator(deps: ConnectAuthDeps): BrokerHooks['authenticate'] {
+  const { tokens, users, acl, limiter, refusals } = deps;
+  const deviceIds = new Set<string>();
+
+  function refuse(client: ClientRef, reason: RefusalReason, returnCode: RefusalCode): AuthResult {
+    refusals.refuse(reason, client.context, { clientId: client.id, remoteAddress: client.context.remoteAddress });
+    if (returnCode === ConnackCode.badCredentials) limiter.recordFailure(client.context.remoteAddress);
+    return { ok: false, returnCode, reason };
+  }
+
+  async function identify(client: ClientRef, username: string | undefined, password: Buffer | undefined): Promise<Identity | AuthResult> {
+    const secret = password && password.length > 0 ? password.toString('utf8') : undefined;
+    if (secret !== undefined && looksLikeJwt(secret)) {
+      const check = await tokens.verify(secret);
+      return check.ok ? check.identity : refuse(client, 'bad_token', ConnackCode.badCredentials);
+    }
+    if (secret !== undefined && username) {
+      const user = await users.verify(username, secret);
+      return user.ok ? { subject: username, role: user.role } : refuse(client, 'bad_password', ConnackCode.badCredentials);
+    }
+    const transportToken = client.context.transportToken;
+    if (transportToken) {
+      const check = await tokens.verify(transportToken);
+      return check.ok ? check.identity : refuse(client, 'bad_token', ConnackCode.badCredentials);
+    }
+    return refuse(client, 'no_credentials', ConnackCode.notAuthorized);
+  }
+
+  return async function authenticate(client, username, password) {
+    if (limiter.isBlocked(client.context.remoteAddress)) {
+      refusals.refuse('failed_auth_rate', client.context.remoteAddress, { remoteAddress: client.context.remoteAddress });
+      return { ok: false, returnCode: ConnackCode.notAuthorized, reason: 'failed_auth_rate' };
+    }
+    const found = await identify(client, username, password);
+    if ('ok' in found) return found;
+    const identity = found;
+    if (!acl.knowsRole(identity.role) || !isTopicSafeSubject(identity.subject)) return refuse(client, 'unknown_role', ConnackCode.notAuthorized);
+    // A device is its client id: nobody can publish as another device or take over its session.
+    if (identity.role === 'device') {
+      if (client.id !== identity.subject) return refuse(client, 'client_id_mismatch', ConnackCode.notAuthorized);
+      if (deviceIds.size < maxRememberedDevices) deviceIds.add(identity.subject);
+    } else if (identity.role !== 'admin' && deviceIds.has(client.id)) {
+      return refuse(client, 'client_id_taken', ConnackCode.notAuthorized);
+    }
+    return { ok: true, identity };
+  };
+}

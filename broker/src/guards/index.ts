@@ -1,0 +1,135 @@
+// Limits around the broker: wraps the access-control hooks (client id, topic shape, publish rate),
+// the WebSocket upgrade check (Origin), and provides the connection gate, the failed-auth limiter
+// and the packet-size guard. Every refusal is counted by reason and logged once per client.
+import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Counter, type Registry } from 'prom-client';
+import type { AuthFailureLimiter } from '../auth/index.ts';
+import { ConnackCode, type BrokerHooks, type ClientRef, type ConnectionContext } from '../broker/types.ts';
+import type { Logger } from '../logger.ts';
+import type { ConnectionGate } from '../transport/gate.ts';
+import type { VerifyUpgrade } from '../transport/websocket.ts';
+import type { GuardsConfig } from './config.ts';
+import { createFrameLimit } from './frame-limit.ts';
+import { createAuthFailureLimiter, createLimitingGate } from './per-ip.ts';
+import { createRefusals, type RefusalReason } from './refusals.ts';
+import { createTokenBucket, type TokenBucket } from './token-bucket.ts';
+
+export interface Guards {
+  gate: ConnectionGate;
+  authLimiter: AuthFailureLimiter;
+  wrapHooks(inner: BrokerHooks): BrokerHooks;
+  wrapVerifyUpgrade(inner: VerifyUpgrade): VerifyUpgrade;
+  /** packet-size limit on one connection's inbound bytes */
+  guardConnection(stream: Duplex, context: ConnectionContext): void;
+  close(): Promise<void>;
+}
+
+export interface GuardsDeps {
+  config: GuardsConfig;
+  log: Logger;
+  metrics: Registry;
+}
+
+/** Printable ASCII without space and without the topic characters / + # (a device id lands in topics). */
+const clientIdPattern = /^[!-"$-*,-.0-~]*$/;
+
+export function createGuards(deps: GuardsDeps): Guards {
+  const { config } = deps;
+  const refusals = createRefusals(deps.metrics, deps.log);
+  const delayed = new Counter({ name: 'telemq_publishes_delayed_total', help: 'QoS 1/2 publishes over the rate limit, slowed by not reading', registers: [deps.metrics] });
+  const buckets = new WeakMap<ConnectionContext, TokenBucket>();
+
+  function topicRefusal(topic: string): RefusalReason | null {
+    if (Buffer.byteLength(topic) > config.maxTopicLength) return 'topic_too_long';
+    let levels = 1;
+    for (let i = 0; i < topic.length; i++) if (topic.charCodeAt(i) === 47) levels++;
+    return levels > config.maxTopicLevels ? 'topic_too_deep' : null;
+  }
+
+  function bucketOf(context: ConnectionContext): TokenBucket {
+    let bucket = buckets.get(context);
+    if (!bucket) buckets.set(context, (bucket = createTokenBucket(config.publishRatePerSec, config.publishBurst, Date.now())));
+    return bucket;
+  }
+
+  const refuse = (reason: RefusalReason, client: ClientRef, details: Record<string, unknown>) =>
+    refusals.refuse(reason, client.context, { clientId: client.id, remoteAddress: client.context.remoteAddress, ...details });
+
+  return {
+    gate: createLimitingGate(config, refusals),
+    authLimiter: createAuthFailureLimiter(config),
+    wrapHooks(inner) {
+      return {
+        async authenticate(client, username, password) {
+          if (client.id.length > config.maxClientIdLength || !clientIdPattern.test(client.id)) {
+            refuse('client_id_invalid', client, { length: client.id.length });
+            return { ok: false, returnCode: ConnackCode.identifierRejected, reason: 'client_id_invalid' };
+          }
+          return inner.authenticate(client, username, password);
+        },
+        async authorizePublish(client, message) {
+          const topicProblem = topicRefusal(message.topic);
+          if (topicProblem) {
+            refuse(topicProblem, client, { topicBytes: Buffer.byteLength(message.topic) });
+            return 'deny';
+          }
+          if (config.publishRatePerSec > 0) {
+            const bucket = bucketOf(client.context);
+            if (message.qos === 0) {
+              if (!bucket.tryTake(Date.now())) {
+                refuse('publish_rate', client, { ratePerSec: config.publishRatePerSec });
+                return 'deny';
+              }
+            } else {
+              // QoS 1/2 is never dropped: the reply waits, and aedes reads nothing more from this
+              // client until it comes, so TCP back-pressure slows the sender down.
+              const waitMs = bucket.takeOrWait(Date.now());
+              if (waitMs > 0) {
+                delayed.inc();
+                await sleep(waitMs);
+              }
+            }
+          }
+          return inner.authorizePublish(client, message);
+        },
+        async authorizeSubscribe(client, filter) {
+          const topicProblem = topicRefusal(filter);
+          if (topicProblem) {
+            refuse(topicProblem, client, { topicBytes: Buffer.byteLength(filter) });
+            return false;
+          }
+          return inner.authorizeSubscribe(client, filter);
+        },
+        authorizeForward: inner.authorizeForward,
+      };
+    },
+    wrapVerifyUpgrade(inner) {
+      const allowed = new Set(config.allowedOrigins);
+      return async (req) => {
+        const origin = req.headers.origin;
+        // Browsers always send Origin; devices and servers usually do not, and are not at risk of CSRF-like use.
+        if (allowed.size > 0 && origin !== undefined && !allowed.has(origin)) {
+          const remoteAddress = req.socket.remoteAddress ?? 'unknown';
+          refusals.refuse('origin', `${remoteAddress} ${origin}`, { remoteAddress, origin });
+          return { ok: false, status: 403, reason: 'origin not allowed' };
+        }
+        return inner(req);
+      };
+    },
+    guardConnection(stream, context) {
+      const feed = createFrameLimit(config.maxPacketBytes);
+      const onData = (chunk: Buffer) => {
+        const check = feed(chunk);
+        if (check === 'ok') return;
+        stream.off('data', onData);
+        refusals.refuse(check === 'too_large' ? 'packet_too_large' : 'malformed_frame', context, { remoteAddress: context.remoteAddress, maxPacketBytes: config.maxPacketBytes });
+        stream.destroy();
+      };
+      // aedes reads with read() on 'readable'; a 'data' listener then sees each chunk as it is read,
+      // before the parser, without switching the stream to flowing mode.
+      stream.on('data', onData);
+    },
+    close: async () => {},
+  };
+}

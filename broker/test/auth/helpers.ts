@@ -1,0 +1,72 @@
+// Shared by the auth, guards and fuzz tests: token signing and CONNACK probing with MQTT.js.
+import { SignJWT, type JWTPayload } from 'jose';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { ConfigInput } from '../../src/config.ts';
+
+export const testSecret = 'test-secret-0123456789-abcdefghijklmnop';
+export const adminPassword = 'admin-pass-0123';
+
+/** An app config with a known secret, a cheap scrypt cost and limits out of the way. */
+export function securedConfig(extra: ConfigInput = {}): ConfigInput {
+  return {
+    ...extra,
+    auth: { jwtSecret: testSecret, adminPassword, scryptCostLog2: 10, ...extra.auth },
+    guards: { failedAuthPerIpPerMin: 10_000, connectAttemptsPerIpPerMin: 100_000, ...extra.guards },
+  };
+}
+
+export async function signToken(claims: JWTPayload, options: { secret?: string; expiresInSec?: number; notBeforeSec?: number } = {}): Promise<string> {
+  const nowSec = Math.floor(Date.now() / 1000);
+  let jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(nowSec);
+  if (claims.exp === undefined) jwt = jwt.setExpirationTime(nowSec + (options.expiresInSec ?? 600));
+  if (options.notBeforeSec !== undefined) jwt = jwt.setNotBefore(nowSec + options.notBeforeSec);
+  return jwt.sign(new TextEncoder().encode(options.secret ?? testSecret));
+}
+
+export const deviceToken = (deviceId: string) => signToken({ sub: deviceId, role: 'device' });
+
+/** MQTT 3.1.1 carries a password only with a user name; a token needs none, so any name will do. */
+function withUserName(options: IClientOptions): IClientOptions {
+  return options.password !== undefined && options.username === undefined ? { ...options, username: options.clientId ?? 'token' } : options;
+}
+
+/** Connects and resolves with the CONNACK return code (0: connected, then closed); rejects when the connection closes without one. */
+export async function connackCode(url: string, options: IClientOptions): Promise<number> {
+  const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...withUserName(options) });
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      client.once('connect', () => resolve(0));
+      client.once('error', (err) => {
+        const code = (err as { code?: unknown }).code;
+        if (typeof code === 'number') resolve(code);
+        else reject(err);
+      });
+      client.once('close', () => reject(new Error('connection closed without CONNACK')));
+    });
+  } finally {
+    await client.endAsync(true);
+  }
+}
+
+export async function connect(url: string, options: IClientOptions): Promise<MqttClient> {
+  return mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, ...withUserName(options) });
+}
+
+/** The value of telemq_refusals_total for one reason, read from /metrics. */
+export async function refusalCount(httpUrl: string, reason: string): Promise<number> {
+  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('telemq_refusals_total{') && l.includes(`reason="${reason}"`));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+/** SUBACK return codes, one per filter in order (MQTT.js rejects when any is 0x80; we want them all). */
+export async function subackCodes(client: MqttClient, filters: string[], qos: 0 | 1 = 1): Promise<number[]> {
+  try {
+    const granted = await client.subscribeAsync(Object.fromEntries(filters.map((f) => [f, { qos }])));
+    return filters.map((f) => granted.find((g) => g.topic === f)?.qos ?? -1);
+  } catch (err) {
+    const packet = (err as { packet?: { granted?: number[] } }).packet;
+    if (!packet?.granted) throw err;
+    return packet.granted;
+  }
+}
