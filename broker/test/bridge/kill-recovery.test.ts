@@ -11,7 +11,7 @@ import { mosquittoPubLines } from '../../../test/support/mosquitto-clients.ts';
 import { freePort, sleep, waitFor } from '../../../test/support/net.ts';
 import { startInfluxd } from '../../../test/support/services.ts';
 import { adminPassword, deviceToken, testSecret } from '../auth/helpers.ts';
-import { influxCount, readings } from './helpers.ts';
+import { influxCount, readings, unlimited } from './helpers.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -40,7 +40,7 @@ test('SIGKILL while the store is down and points are spooled → after restart a
   const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-kill-'));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const configFile = path.join(dataDir, 'telemq.json');
-  writeFileSync(configFile, JSON.stringify({ auth: { scryptCostLog2: 10 }, bridge: { retryBaseMs: 200, retryMaxMs: 1000, flushIntervalMs: 100, maxBatchPoints: 1000 } }));
+  writeFileSync(configFile, JSON.stringify({ auth: { scryptCostLog2: 10 }, guards: unlimited, bridge: { retryBaseMs: 200, retryMaxMs: 1000, flushIntervalMs: 100, maxBatchPoints: 1000 } }));
   const mqttPort = await freePort();
   const httpPort = await freePort();
   const env = {
