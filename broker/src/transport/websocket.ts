@@ -3,6 +3,7 @@
 // CVE-2024-37890), and aedes' own docs moved to ws 8.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { MqttBroker } from '../broker/mqtt-broker.ts';
 import type { TransportKind } from '../broker/types.ts';
@@ -45,7 +46,7 @@ export function attachWebSocket(server: Server, options: WebSocketTransportOptio
     // [MQTT-6.0.0-3]: the server selects "mqtt"; a token may follow as a second entry.
     handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
   });
-  const alive = new WeakMap<WebSocket, boolean>();
+  const liveness = new WeakMap<WebSocket, Liveness>();
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -59,8 +60,9 @@ export function attachWebSocket(server: Server, options: WebSocketTransportOptio
         if (!admitted.ok) return refuse(socket, 503, admitted.reason);
         wss.handleUpgrade(req, socket, head, (ws) => {
           ws.once('close', admitted.release);
-          alive.set(ws, true);
-          ws.on('pong', () => alive.set(ws, true));
+          const state: Liveness = { socket: req.socket, bytesReadAtPing: req.socket.bytesRead, answered: true };
+          liveness.set(ws, state);
+          ws.on('pong', () => (state.answered = true));
           options.traffic.track(kind, req.socket);
           const stream = createMqttWebSocketStream(ws);
           stream.on('error', (err) => log.debug({ err: err.message }, 'websocket stream error'));
@@ -75,14 +77,21 @@ export function attachWebSocket(server: Server, options: WebSocketTransportOptio
   };
   server.on('upgrade', onUpgrade);
 
-  // A socket that has not answered the previous ping is terminated.
+  // A socket that has sent nothing since the previous ping, not even the pong, is terminated.
+  // Any bytes read count as life: under load a pong queues behind megabytes of a publisher's own
+  // PUBLISH frames and can arrive long after the next ping. A socket whose reading we paused
+  // (backpressure) is not judged at all, since its pong may be waiting in our own receive buffer.
   const pinger = setInterval(() => {
     for (const ws of wss.clients) {
-      if (alive.get(ws) === false) {
+      const state = liveness.get(ws);
+      if (!state || ws.isPaused) continue;
+      const bytesRead = state.socket.bytesRead;
+      if (!state.answered && bytesRead === state.bytesReadAtPing) {
         ws.terminate();
         continue;
       }
-      alive.set(ws, false);
+      state.answered = false;
+      state.bytesReadAtPing = bytesRead;
       ws.ping();
     }
   }, options.pingIntervalMs);
@@ -99,6 +108,12 @@ export function attachWebSocket(server: Server, options: WebSocketTransportOptio
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+interface Liveness {
+  socket: Socket;
+  bytesReadAtPing: number;
+  answered: boolean;
 }
 
 function refuse(socket: Duplex, status: number, reason: string): void {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
+import mqttPacket from 'mqtt-packet';
 import { WebSocket } from 'ws';
 import { startTestApp } from '../../../test/support/app.ts';
 import { sleep, waitFor } from '../../../test/support/net.ts';
@@ -28,6 +29,28 @@ test('a WebSocket that does not answer pings is terminated; one that does stays'
   assert.equal(live.connected, true, 'the client that answers pings is still connected');
   await sleep(500);
   assert.equal(live.connected, true);
+});
+
+test('a WebSocket whose pong is late but whose data keeps arriving is not terminated', async (t) => {
+  // Under load a publisher's pong queues behind its own PUBLISH frames; bytes read count as life.
+  const server = await startTestApp({ auth: { mode: 'none' }, transport: { ws: { pingIntervalMs: 200 } } });
+  t.after(() => server.close());
+  const busy = new WebSocket(server.wsUrl, 'mqtt', { autoPong: false });
+  t.after(() => busy.terminate());
+  await new Promise((resolve, reject) => busy.once('open', resolve).once('error', reject));
+  busy.send(mqttPacket.generate(connectPacket({ clientId: 'busy', keepalive: 60 }) as mqttPacket.Packet));
+  let pings = 0;
+  busy.on('ping', () => pings++);
+  let closed = false;
+  busy.once('close', () => (closed = true));
+  const pingreq = Buffer.from([0xc0, 0x00]);
+  const ticker = setInterval(() => busy.send(pingreq), 50);
+  t.after(() => clearInterval(ticker));
+  await sleep(1500);
+  assert.ok(pings >= 3, `the server pinged (${pings})`);
+  assert.equal(closed, false, 'a socket that keeps sending is alive without a pong');
+  clearInterval(ticker);
+  await waitFor(() => closed, 2000, 'termination once it falls silent');
 });
 
 test('keepalive: a silent client is disconnected after 1.5 x keepalive and its will is published', async (t) => {
