@@ -2,7 +2,7 @@
 // Every check and test in one run: lint, type check, build, node:test suites (broker, simulator,
 // end-to-end), the console's vitest suite. Ends with one line: "tests: N passed, N failed".
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(new URL('..', import.meta.url).pathname);
@@ -49,25 +49,32 @@ if (only.length === 0) {
 step('build', 'npm', ['run', '-s', 'build']);
 
 const nodeTests = ['broker/test', 'devices-sim/test', 'test'].flatMap(findTests).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+// Files that load both cores on purpose run alone, after the rest, so they neither starve nor
+// are starved by the other tests.
+const soloTests = new Set(['broker/test/broker/load.test.ts']);
+
 let passed = 0;
 let failed = 0;
-if (nodeTests.length > 0) {
-  const tap = path.join(outDir, 'node-test.tap');
-  step('node:test', 'node', [
+function runNodeTests(name, files, concurrency) {
+  if (files.length === 0) return;
+  const tap = path.join(outDir, `${name.replace(/\W+/g, '-')}.tap`);
+  step(name, 'node', [
     '--conditions=source',
     '--import', 'tsx',
     '--expose-gc',
     '--test',
-    '--test-concurrency=2',
+    `--test-concurrency=${concurrency}`,
     '--test-timeout=180000',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
-    ...nodeTests,
+    ...files,
   ], { env: { ...process.env, TELEMQ_TEST_OUTPUT: outDir } });
-  const summary = readFileSync(tap, 'utf8');
+  const summary = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
   passed += Number(/^# pass (\d+)/m.exec(summary)?.[1] ?? 0);
   failed += Number(/^# fail (\d+)/m.exec(summary)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(summary)?.[1] ?? 0);
 }
+runNodeTests('node:test', nodeTests.filter((f) => !soloTests.has(f)), 2);
+runNodeTests('node:test (alone)', nodeTests.filter((f) => soloTests.has(f)), 1);
 
 if (only.length === 0 || only.some((o) => 'console'.includes(o))) {
   const json = path.join(outDir, 'vitest.json');
