@@ -68,3 +68,25 @@ export interface Identity {
   subject: string;
   role: Role;
 }
+
+/** A message on the SSE and long-polling fallbacks. */
+export interface WireMessage {
+  topic: string;
+  /** base64: payloads are bytes */
+  payload: string;
+  retain: boolean;
+}
+
+/** Which filters of a fallback request were granted and which the ACL refused. */
+export interface WireSubscribed {
+  granted: string[];
+  refused: string[];
+}
+
+/** GET /api/poll */
+export interface WirePollResponse extends WireSubscribed {
+  session: string;
+  messages: WireMessage[];
+  /** messages dropped for this session because its queue was full */
+  dropped: number;
+}

@@ -1,23 +1,8 @@
-// JSON shapes of the SSE and long-polling fallbacks (the console reads them in console/src/live/wire.ts).
+// The SSE and long-polling fallbacks carry the contract's Wire* shapes.
 import type { PublishedMessage } from '../broker/types.ts';
+import type { WireMessage } from '../contract/index.ts';
 
-export interface WireMessage {
-  topic: string;
-  /** base64: payloads are bytes */
-  payload: string;
-  retain: boolean;
-}
-
-export interface WireSubscribed {
-  granted: string[];
-  refused: string[];
-}
-
-export interface WirePollResponse extends WireSubscribed {
-  session: string;
-  messages: WireMessage[];
-  dropped: number;
-}
+export type { WireMessage, WirePollResponse, WireSubscribed } from '../contract/index.ts';
 
 export function toWire(message: PublishedMessage): WireMessage {
   return { topic: message.topic, payload: message.payload.toString('base64'), retain: message.retain };

@@ -11,23 +11,3 @@ export interface ConnectionGate {
   /** connections open now, by transport */
   open(): Record<TransportKind, number>;
 }
-
-/** Counts connections; refuses nothing. */
-export function createCountingGate(): ConnectionGate {
-  const counts: Record<TransportKind, number> = { tcp: 0, tls: 0, ws: 0, wss: 0 };
-  return {
-    admit(transport) {
-      counts[transport]++;
-      let released = false;
-      return {
-        ok: true,
-        release: () => {
-          if (released) return;
-          released = true;
-          counts[transport]--;
-        },
-      };
-    },
-    open: () => ({ ...counts }),
-  };
-}

@@ -1,23 +1,5 @@
-// The JSON shapes of the SSE and long-polling fallbacks (mirrors broker/src/live/wire.ts).
-
-export interface WireMessage {
-  topic: string;
-  /** base64 */
-  payload: string;
-  retain: boolean;
-}
-
-export interface WireSubscribed {
-  granted: string[];
-  refused: string[];
-}
-
-export interface WirePollResponse extends WireSubscribed {
-  session: string;
-  messages: WireMessage[];
-  /** messages dropped for this session because the queue was full */
-  dropped: number;
-}
+// The SSE and long-polling fallbacks carry the contract's Wire* shapes; payloads are base64.
+export type { WireMessage, WirePollResponse, WireSubscribed } from '@telemq/broker/contract';
 
 export function decodeBase64(text: string): Uint8Array {
   const binary = atob(text);
