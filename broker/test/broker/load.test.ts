@@ -13,7 +13,8 @@ import { spawnFloodProcess } from '../../../test/support/flood-process.ts';
 import { sleep } from '../../../test/support/net.ts';
 
 const durationMs = Number(process.env.TELEMQ_LOAD_TEST_MS ?? 60_000);
-const windowMs = 5_000;
+// 10 s windows: "keeps receiving" means no stall that long, on a machine shared with the load itself
+const windowMs = 10_000;
 /** RSS bound for the broker process under this load (idle it is ~80 MB) */
 const maxRssBytes = 400 * 1024 * 1024;
 
