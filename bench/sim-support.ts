@@ -1,7 +1,7 @@
 // Process helpers for the simulator benchmarks: start the built broker and simulator as real
 // processes, read their CPU time and RSS from /proc, parse the simulator's log lines.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -76,10 +76,13 @@ export function stopChild(child: ChildProcess): Promise<void> {
 /** The built telemq broker (npm run build first), auth off, embedded store in a temporary folder. */
 export async function startTelemq(): Promise<Broker> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-bench-'));
+  // Every simulated device comes from 127.0.0.1: lift the per-IP guards above the fleet size.
+  const configFile = path.join(dataDir, 'bench-config.json');
+  writeFileSync(configFile, JSON.stringify({ guards: { maxConnectionsPerIp: 25_000, connectAttemptsPerIpPerMin: 1_000_000 } }));
   const mqttPort = await freePort();
   const httpPort = await freePort();
   const child = spawn(process.execPath, [path.join(root, 'broker/dist/main.js')], {
-    env: { ...process.env, TELEMQ_AUTH: 'none', TELEMQ_HOST: '127.0.0.1', TELEMQ_MQTT_PORT: String(mqttPort), TELEMQ_HTTP_PORT: String(httpPort), TELEMQ_DATA_DIR: dataDir, TELEMQ_LOG_LEVEL: 'warn' },
+    env: { ...process.env, TELEMQ_CONFIG: configFile, TELEMQ_AUTH: 'none', TELEMQ_HOST: '127.0.0.1', TELEMQ_MQTT_PORT: String(mqttPort), TELEMQ_HTTP_PORT: String(httpPort), TELEMQ_DATA_DIR: dataDir, TELEMQ_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   await waitFor(() => portOpen(mqttPort), 30_000, 'telemq broker');

@@ -203,7 +203,7 @@ export function createDevice(options: DeviceOptions): Device {
 }
 
 function errorText(err: Error & { code?: unknown }): string {
-  return typeof err.code === 'string' ? `${err.code} ${err.message}` : err.message;
+  return typeof err.code === 'string' && !err.message.includes(err.code) ? `${err.code} ${err.message}` : err.message;
 }
 
 function describeFailure(text: string): ConnectFailure {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { freePort } from '../../test/support/net.ts';
+import { startTestApp } from '../../test/support/app.ts';
 import { isOneClearLine, runSim, startMosquittoWithPassword } from './helpers.ts';
 
 function assertClearFailure(result: { code: number | null; stderr: string }, pattern: RegExp) {
@@ -34,7 +35,7 @@ test('a malformed scenario file, YAML and JSON', async (t) => {
 test('an unreachable URL', async () => {
   const port = await freePort();
   const result = await runSim(['--url', `mqtt://127.0.0.1:${port}`, '--devices', '5', '--duration', '5s']);
-  assertClearFailure(result, new RegExp(`cannot connect to mqtt://127\\.0\\.0\\.1:${port}: ECONNREFUSED`));
+  assertClearFailure(result, new RegExp(`cannot connect to mqtt://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`));
   const ws = await runSim(['--url', `ws://127.0.0.1:${port}/mqtt`, '--devices', '5', '--duration', '5s']);
   assertClearFailure(ws, /cannot connect to ws:\/\/127\.0\.0\.1:\d+\/mqtt: .*ECONNREFUSED/);
 });
@@ -44,4 +45,15 @@ test('refused credentials (a broker that demands a password)', async (t) => {
   t.after(() => broker.close());
   const result = await runSim(['--url', broker.url, '--devices', '3', '--password', 'wrong', '--duration', '5s']);
   assertClearFailure(result, /refused the credentials of sim-1: .*Not authorized/);
+});
+
+test('refused tokens (telemq with JWT auth): a token that is not one, and tokens signed with the wrong secret', async (t) => {
+  const server = await startTestApp({ auth: { mode: 'required', jwtSecret: 'the-broker-secret-0123456789' }, logLevel: 'warn' });
+  t.after(() => server.close());
+  const token = await runSim(['--url', server.mqttUrl, '--devices', '3', '--token', 'not.a.jwt', '--duration', '5s']);
+  assertClearFailure(token, /mqtt:\/\/127\.0\.0\.1:\d+ refused the credentials of sim-1: Connection refused: (Bad username or password|Not authorized)/);
+  const secret = await runSim(['--url', server.wsUrl, '--devices', '3', '--secret', 'another-secret-0123456789', '--duration', '5s']);
+  assertClearFailure(secret, /ws:\/\/127\.0\.0\.1:\d+\/mqtt refused the credentials of sim-1/);
+  const none = await runSim(['--url', server.mqttUrl, '--devices', '3', '--duration', '5s']);
+  assertClearFailure(none, /refused the credentials of sim-1/);
 });

@@ -97,7 +97,7 @@ export function isOneClearLine(text: string): boolean {
  * one signed token each (--secret) and the test's own clients an admin token.
  */
 const TEST_SECRET = 'devices-sim-test-secret-0123456789';
-const isAuthRequired = false;
+const isAuthRequired = true;
 
 export const testAuth = {
   broker: isAuthRequired ? ({ mode: 'required', jwtSecret: TEST_SECRET } as const) : ({ mode: 'none' } as const),

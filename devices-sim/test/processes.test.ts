@@ -61,5 +61,5 @@ test('a worker that cannot connect ends the run with one clear message', async (
   const result = await runSim([...testAuth.simArgs, '--url', `mqtt://127.0.0.1:${port}`, '--devices', '4', '--processes', '2']);
   assert.equal(result.code, 1);
   assert.ok(isOneClearLine(result.stderr), result.stderr);
-  assert.match(result.stderr, /cannot connect to mqtt:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
+  assert.match(result.stderr, /cannot connect to mqtt:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/);
 });

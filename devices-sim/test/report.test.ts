@@ -15,8 +15,8 @@ test('on a terminal one status line is rewritten in place; otherwise one log lin
   r.update(stats, 200);
   assert.ok(tty.every((s) => s.startsWith('\r\x1b[2K') && !s.includes('\n')), 'carriage return, clear line, no newline');
   assert.match(tty[0]!, /connected 198\/200 · 200 msg\/s · sent 1000 · reconnects 3 · errors 2/);
-  r.finish({ devices: 200, connected: 198, peakConnected: 200, sent: 1000, messagesPerSec: 200, reconnects: 3, errors: 2, commands: 0, durationMs: 5000, lastError: 'ECONNREFUSED connect ECONNREFUSED 127.0.0.1:1883' });
-  assert.match(tty.at(-1)!, /errors 2, commands 0 \(last error: ECONNREFUSED/);
+  r.finish({ devices: 200, connected: 198, peakConnected: 200, sent: 1000, messagesPerSec: 200, reconnects: 3, errors: 2, commands: 0, durationMs: 5000, lastError: 'connect ECONNREFUSED 127.0.0.1:1883' });
+  assert.match(tty.at(-1)!, /errors 2, commands 0 \(last error: connect ECONNREFUSED/);
   assert.match(tty.at(-1)!, /^sent 1000 messages from 200 devices in 5\.0 s/);
 
   const log: string[] = [];
