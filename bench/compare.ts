@@ -92,8 +92,8 @@ async function measure(broker: BrokerName, transport: FloodTransport, run: numbe
   let stop: () => Promise<unknown>;
   let metricsUrl: string | null = null;
   if (broker === 'telemq') {
-    // the per-client publish rate guard is off: flat-out routing is what is measured
-    const telemq = await startBrokerProcess({ TELEMQ_LOG_LEVEL: 'warn' }, { config: { guards: { publishRatePerSec: 0 } } });
+    // the per-client publish rate guard and the bridge are off: routing is what is measured
+    const telemq = await startBrokerProcess({ TELEMQ_LOG_LEVEL: 'warn' }, { config: { guards: { publishRatePerSec: 0 }, bridge: { enabled: false } } });
     port = transport === 'tcp' ? telemq.ports.mqtt : telemq.ports.http;
     pid = telemq.child.pid!;
     stop = () => telemq.stop();

@@ -170,7 +170,19 @@ describe('broker page', () => {
   test('$SYS counters become rates; metrics give lag, spool and drops by reason', async () => {
     useSessionStore().useToken('opaque');
     useLiveStore().start();
-    api.metricsText = vi.fn(async () => 'telemq_bridge_lag_seconds 0.25\ntelemq_spool_points 12\ntelemq_drops_total{reason="queue_full"} 3\ntelemq_drops_total{reason="rate"} 2\n');
+    api.metricsText = vi.fn(async () =>
+      [
+        '# HELP telemq_bridge_lag_seconds Age of the oldest point not yet written',
+        'telemq_bridge_lag_seconds{app="telemq"} 0.25',
+        'telemq_bridge_points_spooled_total{app="telemq"} 12',
+        'telemq_bridge_spool_bytes{app="telemq"} 4096',
+        'telemq_clients_connected{app="telemq"} 9',
+        'telemq_messages_dropped_total{app="telemq",reason="queue_full"} 3',
+        'telemq_messages_dropped_total{app="telemq",reason="rate"} 2',
+        'telemq_bridge_messages_dead_lettered_total{app="telemq",reason="undecodable"} 4',
+        'telemq_live_dropped_total{app="telemq",transport="sse"} 1',
+      ].join('\n'),
+    );
     const broker = useBrokerStore();
     broker.start();
     await flushPromises();
@@ -183,7 +195,13 @@ describe('broker page', () => {
     broker.onSys('$SYS/b1/messages/received', enc('900'), 3000);
     broker.onSys('$SYS/b1/messages/sent/per-second', enc('84'), 3000);
     expect(broker.figures).toMatchObject({ messagesIn: 42, messagesOut: 84 });
-    expect(broker.metrics).toEqual({ connections: null, bridgeLagMs: 250, spooledPoints: 12, dropsByReason: { queue_full: 3, rate: 2 } });
+    expect(broker.metrics).toEqual({
+      connections: 9,
+      bridgeLagMs: 250,
+      spooledPoints: 12,
+      spoolBytes: 4096,
+      dropsByReason: { 'broker: queue_full': 3, 'broker: rate': 2, 'dead letter: undecodable': 4, 'live: sse': 1 },
+    });
     broker.stop();
   });
 });

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import type { LiveMessage, LiveState } from '../../console/src/live/live-source.ts';
 import { createMqttSource, withToken } from '../../console/src/live/mqtt-source.ts';
 import { startTestApp } from '../support/app.ts';
+import { brokerConfig, signToken } from './console-harness.ts';
 import { mosquittoPub } from '../support/mosquitto-clients.ts';
 import { waitFor } from '../support/net.ts';
 
@@ -60,4 +61,16 @@ test('MQTT source: fresh token per attempt, backoff while the broker is away, su
     await mosquittoPub({ port: second.ports.mqtt }, 'devices/d1/telemetry', '{"n":2}', { qos: 1 });
     return messages.some((m) => Buffer.from(m.payload).toString() === '{"n":2}');
   }, 10_000, 'message after reconnect');
+});
+
+test('MQTT source: a filter outside the ACL is refused (SUBACK 0x80), an allowed one granted', async (t) => {
+  const server = await startTestApp(brokerConfig());
+  t.after(() => server.close());
+  const token = await signToken({ sub: 'viewer', role: 'console' });
+  const source = createMqttSource({ baseUrl: server.httpUrl, getToken: () => token });
+  t.after(() => source.close());
+  source.connect();
+  assert.deepEqual(await source.subscribe('#'), { ok: false, reason: 'refused', detail: 'refused by the broker (SUBACK 0x80)' });
+  assert.deepEqual(await source.subscribe('devices/+/status'), { ok: true });
+  assert.equal(source.state.kind, 'connected');
 });

@@ -87,6 +87,14 @@ describe('console against a live fleet', () => {
     await ui.page.setViewportSize({ width: 1280, height: 860 });
   });
 
+  test('the broker page shows connections and message rates', async () => {
+    await ui.page.goto(`${ui.page.url().split('#')[0]}#/broker`);
+    const connections = await waitForText(ui.page, '[data-stat=connections] .value', /^\d+$/, 20_000);
+    assert.ok(Number(connections) >= devices, `${connections} connections`);
+    await waitForText(ui.page, '[data-stat="msg/s in"] .value', /^[1-9][\d.]*$/, 20_000);
+    await ui.screenshot('broker');
+  });
+
   test('a forbidden filter in the explorer is refused visibly', async () => {
     await ui.page.click('[data-test=logout]');
     await loginWithToken(ui.page, await signToken({ sub: 'viewer', role: 'console' }));

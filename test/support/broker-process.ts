@@ -36,8 +36,21 @@ export function spawnMain(env: Record<string, string> = {}, nodeArgs: string[] =
   return { child, output: () => output, exited };
 }
 
-/** `config`, when given, is written to a file in the data folder and passed as TELEMQ_CONFIG. */
+/**
+ * `config`, when given, is written to a file in the data folder and passed as TELEMQ_CONFIG.
+ * A free port can be taken by another process before the broker binds it: then it tries again.
+ */
 export async function startBrokerProcess(env: Record<string, string> = {}, options: { nodeArgs?: string[]; config?: Record<string, unknown> } = {}): Promise<BrokerProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(env, options);
+    } catch (err) {
+      if (attempt >= 3 || !String(err).includes('EADDRINUSE')) throw err;
+    }
+  }
+}
+
+async function startOnce(env: Record<string, string> = {}, options: { nodeArgs?: string[]; config?: Record<string, unknown> } = {}): Promise<BrokerProcess> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-main-'));
   const configEnv: Record<string, string> = {};
   if (options.config) {

@@ -6,6 +6,7 @@ import type { AccessControl } from '../auth/index.ts';
 import type { MqttBroker } from '../broker/mqtt-broker.ts';
 import { parseDeviceTopic, topics, type DeviceStatus, type DeviceSummary, type DevicesResponse } from '../contract/index.ts';
 import type { TelemetryStore } from '../stores/types.ts';
+import { mayRead } from './history.ts';
 
 export interface Presence {
   status(deviceId: string): DeviceStatus | undefined;
@@ -54,7 +55,7 @@ export function registerDevicesRoutes(app: FastifyInstance, deps: DevicesRouteDe
     const ids = new Set([...stored.keys(), ...deps.presence.deviceIds()]);
     const devices: DeviceSummary[] = [];
     for (const deviceId of [...ids].sort()) {
-      if (!deps.access.acl.canSubscribe(identity, topics.telemetry(deviceId))) continue;
+      if (!mayRead(deps.access.acl, identity, deviceId)) continue;
       const record = stored.get(deviceId);
       devices.push({ deviceId, status: deps.presence.status(deviceId) ?? 'unknown', lastSeen: record?.lastSeenMs ?? null, latest: record?.latest ?? {} });
     }

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AccessControl } from '../auth/index.ts';
-import { topics, type ApiError, type HistoryResponse } from '../contract/index.ts';
+import { topics, type ApiError, type HistoryResponse, type Identity } from '../contract/index.ts';
 import type { HistoryRequest, TelemetryStore } from '../stores/types.ts';
 
 export interface HistoryRouteDeps {
@@ -58,6 +58,15 @@ export const historyQuerySchema = z
   .refine((q) => q.to - q.from <= maxRangeMs, { message: 'the range may span at most 400 days' })
   .refine((q) => q.agg === undefined || q.every !== undefined, { message: 'agg needs every' });
 
+/**
+ * A device's history is readable by whoever may subscribe to its telemetry topic (a console user,
+ * an admin) and by its publisher (the device itself, whose role may publish but not subscribe there).
+ */
+export function mayRead(acl: Pick<AccessControl, 'acl'>['acl'], identity: Identity, deviceId: string): boolean {
+  const topic = topics.telemetry(deviceId);
+  return acl.canSubscribe(identity, topic) || acl.canPublish(identity, topic);
+}
+
 function fail(error: string, message: string): ApiError {
   return { error, message };
 }
@@ -74,7 +83,7 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryRouteDe
       return reply.code(400).send(fail('invalid_query', `${where}${issue.message}`));
     }
     const q = parsed.data;
-    if (!deps.access.acl.canSubscribe(identity, topics.telemetry(q.device))) {
+    if (!mayRead(deps.access.acl, identity, q.device)) {
       return reply.code(403).send(fail('forbidden', `not allowed to read device ${q.device}`));
     }
     const rangeMs = q.to - q.from;

@@ -56,7 +56,7 @@ export async function createBridge(deps: BridgeDeps): Promise<Bridge> {
   });
   const delivery = createDelivery({ store, spool, metrics, log, maxQueuedBatches: config.maxQueuedBatches, maxWritesInFlight: config.maxWritesInFlight, retryBaseMs: config.retryBaseMs, retryMaxMs: config.retryMaxMs });
   const batcher = createBatcher({ maxBatchPoints: config.maxBatchPoints, flushIntervalMs: config.flushIntervalMs, onBatch: (batch) => delivery.submit(batch) });
-  const deadLetters = createDeadLetters({ broker, metrics, log, logIntervalMs: config.logIntervalMs, now });
+  const deadLetters = createDeadLetters({ broker, metrics, log, logIntervalMs: config.logIntervalMs, ratePerSec: config.deadLetterRatePerSec, now });
 
   // A field keeps its first kind (InfluxDB fixes it per shard). What the store already holds is
   // loaded in the background, so an unresponsive store does not hold up start-up.

@@ -46,6 +46,8 @@ export const bridgeConfigSchema = z.object({
   /** retry backoff while the store refuses writes: base doubles up to max */
   retryBaseMs: z.number().int().min(1).default(500),
   retryMaxMs: z.number().int().min(1).default(30_000),
+  /** dead letters republished per second at most; beyond it they are counted only */
+  deadLetterRatePerSec: z.number().int().min(0).default(100),
   /** a failing topic is logged at most once per this interval */
   logIntervalMs: z.number().int().min(0).default(60_000),
 });

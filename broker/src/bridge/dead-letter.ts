@@ -20,8 +20,26 @@ export interface DeadLetters {
 
 const maxRemembered = 10_000;
 
-export function createDeadLetters(deps: { broker: Pick<MqttBroker, 'publish'>; metrics: BridgeMetrics; log: Logger; logIntervalMs: number; now: () => number }): DeadLetters {
+export function createDeadLetters(deps: {
+  broker: Pick<MqttBroker, 'publish'>;
+  metrics: BridgeMetrics;
+  log: Logger;
+  logIntervalMs: number;
+  /** republished dead letters per second at most; the rest are only counted (a flood is not doubled) */
+  ratePerSec: number;
+  now: () => number;
+}): DeadLetters {
   const lastLogged = new Map<string, { atMs: number; suppressed: number }>();
+  // Token bucket, one second deep.
+  let tokens = deps.ratePerSec;
+  let refilledAtMs = deps.now();
+  function mayPublish(nowMs: number): boolean {
+    tokens = Math.min(deps.ratePerSec, tokens + ((nowMs - refilledAtMs) / 1000) * deps.ratePerSec);
+    refilledAtMs = nowMs;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  }
   return {
     send(reason, message, detail) {
       deps.metrics.deadLettered.inc({ reason });
@@ -34,6 +52,10 @@ export function createDeadLetters(deps: { broker: Pick<MqttBroker, 'publish'>; m
         lastLogged.set(key, { atMs: nowMs, suppressed: 0 });
       } else {
         seen.suppressed++;
+      }
+      if (!mayPublish(nowMs)) {
+        deps.metrics.deadLettersUnpublished.inc({ reason });
+        return;
       }
       const letter: DeadLetter = { topic: message.topic, reason, detail, receivedAtMs: message.receivedAtMs, payloadBase64: message.payload.toString('base64') };
       deps.broker.publish({ topic: topics.deadLetter(reason), payload: Buffer.from(JSON.stringify(letter)), qos: 0, retain: false }).catch((err: unknown) => {

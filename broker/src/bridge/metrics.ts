@@ -9,6 +9,7 @@ export interface BridgeMetrics {
   spooled: Counter;
   dropped: Counter<'reason'>;
   deadLettered: Counter<'reason'>;
+  deadLettersUnpublished: Counter<'reason'>;
   writeSeconds: Histogram;
 }
 
@@ -23,6 +24,7 @@ export function createBridgeMetrics(registry: Registry, live: { spoolBytes(): nu
     spooled: new Counter({ name: 'telemq_bridge_points_spooled_total', help: 'Points written to the on-disk spool', registers }),
     dropped: new Counter({ name: 'telemq_bridge_points_dropped_total', help: 'Points given up, by reason', labelNames: ['reason'], registers }),
     deadLettered: new Counter({ name: 'telemq_bridge_messages_dead_lettered_total', help: 'Messages not bridged and republished on the dead-letter topic, by reason', labelNames: ['reason'], registers }),
+    deadLettersUnpublished: new Counter({ name: 'telemq_bridge_dead_letters_unpublished_total', help: 'Dead letters counted but not republished: over the dead-letter rate', labelNames: ['reason'], registers }),
     writeSeconds: new Histogram({ name: 'telemq_bridge_batch_write_seconds', help: 'Latency of one batch write to the store', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers }),
   };
 }

@@ -5,11 +5,12 @@ import { startTestApp } from '../../../test/support/app.ts';
 import { mosquittoPub, mosquittoPubLines } from '../../../test/support/mosquitto-clients.ts';
 import { waitFor } from '../../../test/support/net.ts';
 import type { DevicesResponse, HistoryResponse } from '../../src/contract/index.ts';
+import { unlimited } from '../bridge/helpers.ts';
 
 const T0 = Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000;
 
 test('history and devices over HTTP: aggregates, validation, injection, limits', async (t) => {
-  const server = await startTestApp({ auth: { mode: 'none' }, bridge: { flushIntervalMs: 50 } });
+  const server = await startTestApp({ auth: { mode: 'none' }, guards: unlimited, bridge: { flushIntervalMs: 50 } });
   t.after(() => server.close());
   const get = async (query: string) => {
     const res = await fetch(`${server.httpUrl}${query}`);
@@ -91,7 +92,7 @@ test('history and devices over HTTP: aggregates, validation, injection, limits',
 });
 
 test('history: a raw range with more points than one answer holds is downsampled to the mean per window', async (t) => {
-  const server = await startTestApp({ auth: { mode: 'none' }, bridge: { flushIntervalMs: 50 } });
+  const server = await startTestApp({ auth: { mode: 'none' }, guards: unlimited, bridge: { flushIntervalMs: 50 } });
   t.after(() => server.close());
   // The app answers at most 10,000 points; 12,000 raw points exceed that.
   const lines = Array.from({ length: 12_000 }, (_, i) => JSON.stringify({ v: i % 2, ts: T0 + i * 100 }));

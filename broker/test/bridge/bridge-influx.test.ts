@@ -4,12 +4,12 @@ import mqtt from 'mqtt';
 import { startTestApp } from '../../../test/support/app.ts';
 import { sleep, waitFor } from '../../../test/support/net.ts';
 import { startInfluxd } from '../../../test/support/services.ts';
-import { influxCount, publishBoth } from './helpers.ts';
+import { influxCount, publishBoth, unlimited } from './helpers.ts';
 
 test('20,000 messages from mosquitto_pub and MQTT.js → exactly 20,000 points in InfluxDB', async (t) => {
   const influxd = await startInfluxd();
   t.after(() => influxd.destroy());
-  const server = await startTestApp({ auth: { mode: 'none' }, logLevel: 'info', store: { influxUrl: `${influxd.url}/telemq` } });
+  const server = await startTestApp({ auth: { mode: 'none' }, logLevel: 'info', guards: unlimited, store: { influxUrl: `${influxd.url}/telemq` } });
   t.after(() => server.close());
   await publishBoth(server.ports.mqtt, 20_000, Date.now() - 3_600_000);
   await waitFor(async () => (await influxCount(influxd.url, 'telemq')).total >= 20_000, 30_000, '20,000 points');
@@ -20,7 +20,7 @@ test('20,000 messages from mosquitto_pub and MQTT.js → exactly 20,000 points i
 test('influxd stopped for 20 s in the middle of a 30 s stream at 1,000 msg/s → every point exactly once', async (t) => {
   const influxd = await startInfluxd();
   t.after(() => influxd.destroy());
-  const server = await startTestApp({ auth: { mode: 'none' }, logLevel: 'info', store: { influxUrl: `${influxd.url}/telemq` }, bridge: { retryBaseMs: 200, retryMaxMs: 2000 } });
+  const server = await startTestApp({ auth: { mode: 'none' }, logLevel: 'info', guards: unlimited, store: { influxUrl: `${influxd.url}/telemq` }, bridge: { retryBaseMs: 200, retryMaxMs: 2000 } });
   t.after(() => server.close());
   const client = await mqtt.connectAsync(server.mqttUrl, { clientId: 'streamer', reconnectPeriod: 0 });
   t.after(() => client.endAsync());

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startTestApp } from '../../../test/support/app.ts';
 import { waitFor } from '../../../test/support/net.ts';
-import { publishBoth, sqliteCount } from './helpers.ts';
+import { publishBoth, sqliteCount, unlimited } from './helpers.ts';
 
 test('20,000 messages from mosquitto_pub and MQTT.js → exactly 20,000 points in the embedded store', async (t) => {
-  const server = await startTestApp({ auth: { mode: 'none' }, logLevel: 'info' });
+  const server = await startTestApp({ auth: { mode: 'none' }, logLevel: 'info', guards: unlimited });
   t.after(() => server.close());
   const baseTs = Date.now() - 3_600_000;
   await publishBoth(server.ports.mqtt, 20_000, baseTs);

@@ -82,3 +82,22 @@ test('undecodable payloads, type conflicts and unmatched topics are counted, dea
     await waitFor(() => watcher.lines.some((l) => l.startsWith('$telemq/deadletter/undecodable') && l.includes('pb/p1/reading')), 5000, 'protobuf dead letter');
   });
 });
+
+test('dead letters beyond the rate are counted but not republished, so a flood of bad messages is not doubled', async () => {
+  const { Registry } = await import('prom-client');
+  const { createBridgeMetrics } = await import('../../src/bridge/metrics.ts');
+  const { createDeadLetters } = await import('../../src/bridge/dead-letter.ts');
+  const { createLogger } = await import('../../src/logger.ts');
+  const registry = new Registry();
+  const metrics = createBridgeMetrics(registry, { spoolBytes: () => 0, lagSeconds: () => 0 });
+  let published = 0;
+  let nowMs = 1_000_000;
+  const letters = createDeadLetters({ broker: { publish: async () => void published++ }, metrics, log: createLogger('silent'), logIntervalMs: 60_000, ratePerSec: 5, now: () => nowMs });
+  for (let i = 0; i < 20; i++) letters.send('no-rule', { topic: 'load/x', payload: Buffer.from('x'), receivedAtMs: nowMs }, 'no rule');
+  nowMs += 1000;
+  for (let i = 0; i < 20; i++) letters.send('no-rule', { topic: 'load/x', payload: Buffer.from('x'), receivedAtMs: nowMs }, 'no rule');
+  assert.equal(published, 10);
+  const text = await registry.metrics();
+  assert.match(text, /telemq_bridge_messages_dead_lettered_total\{reason="no-rule"\} 40/);
+  assert.match(text, /telemq_bridge_dead_letters_unpublished_total\{reason="no-rule"\} 30/);
+});

@@ -4,6 +4,9 @@ import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { mosquittoPubLines } from '../../../test/support/mosquitto-clients.ts';
 
+/** These tests stream thousands of messages from one client: the per-client publish rate guard is off. */
+export const unlimited = { publishRatePerSec: 0 } as const;
+
 /** Payloads {seq, ts} with distinct timestamps, so every message is its own point. */
 export function readings(count: number, baseTs: number, offset = 0): string[] {
   return Array.from({ length: count }, (_, i) => JSON.stringify({ seq: offset + i, ts: baseTs + offset + i }));

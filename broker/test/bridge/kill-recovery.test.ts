@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { mosquittoPubLines } from '../../../test/support/mosquitto-clients.ts';
 import { freePort, sleep, waitFor } from '../../../test/support/net.ts';
 import { startInfluxd } from '../../../test/support/services.ts';
-import { influxCount, readings } from './helpers.ts';
+import { adminPassword, deviceToken, testSecret } from '../auth/helpers.ts';
+import { influxCount, readings, unlimited } from './helpers.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -39,7 +40,7 @@ test('SIGKILL while the store is down and points are spooled → after restart a
   const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-kill-'));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const configFile = path.join(dataDir, 'telemq.json');
-  writeFileSync(configFile, JSON.stringify({ bridge: { retryBaseMs: 200, retryMaxMs: 1000, flushIntervalMs: 100, maxBatchPoints: 1000 } }));
+  writeFileSync(configFile, JSON.stringify({ auth: { scryptCostLog2: 10 }, guards: unlimited, bridge: { retryBaseMs: 200, retryMaxMs: 1000, flushIntervalMs: 100, maxBatchPoints: 1000 } }));
   const mqttPort = await freePort();
   const httpPort = await freePort();
   const env = {
@@ -49,11 +50,15 @@ test('SIGKILL while the store is down and points are spooled → after restart a
     TELEMQ_HOST: '127.0.0.1',
     TELEMQ_MQTT_PORT: String(mqttPort),
     TELEMQ_HTTP_PORT: String(httpPort),
-    TELEMQ_AUTH: 'none',
+    TELEMQ_AUTH: 'required',
+    TELEMQ_JWT_SECRET: testSecret,
+    TELEMQ_ADMIN_PASSWORD: adminPassword,
     TELEMQ_LOG_LEVEL: 'info',
   };
   const baseTs = Date.now() - 3_600_000;
-  const publish = (offset: number, count: number) => mosquittoPubLines({ port: mqttPort, clientId: `pub-${offset}` }, 'devices/killed/telemetry', readings(count, baseTs, offset), 1);
+  const token = await deviceToken('killed');
+  const publish = (offset: number, count: number) =>
+    mosquittoPubLines({ port: mqttPort, clientId: 'killed', username: 'killed', password: token }, 'devices/killed/telemetry', readings(count, baseTs, offset), 1);
 
   let broker = await startBroker(env, httpPort);
   t.after(() => broker.child.kill('SIGKILL'));

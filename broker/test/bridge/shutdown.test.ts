@@ -11,7 +11,7 @@ import { startTestApp } from '../../../test/support/app.ts';
 import { mosquittoPubLines } from '../../../test/support/mosquitto-clients.ts';
 import { waitFor } from '../../../test/support/net.ts';
 import { openSpool } from '../../src/bridge/spool.ts';
-import { readings, sqliteCount } from './helpers.ts';
+import { readings, sqliteCount, unlimited } from './helpers.ts';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'telemq-shutdown-'));
@@ -21,7 +21,7 @@ function tempDir(t: { after(fn: () => void): void }): string {
 
 test('app.close() writes the open batch to the store', async (t) => {
   const dataDir = tempDir(t);
-  const server = await startTestApp({ auth: { mode: 'none' }, bridge: { flushIntervalMs: 600_000, maxBatchPoints: 100_000 } }, { dataDir });
+  const server = await startTestApp({ auth: { mode: 'none' }, guards: unlimited, bridge: { flushIntervalMs: 600_000, maxBatchPoints: 100_000 } }, { dataDir });
   await mosquittoPubLines({ port: server.ports.mqtt }, 'devices/s1/telemetry', readings(3000, Date.now() - 60_000), 1);
   await new Promise((r) => setTimeout(r, 200));
   await server.close();
@@ -39,7 +39,7 @@ test('a store that never answers holds up neither delivery nor shutdown; what it
     blackhole.close();
   });
   const port = (blackhole.address() as net.AddressInfo).port;
-  const server = await startTestApp({ auth: { mode: 'none' }, logLevel: 'info', store: { influxUrl: `http://127.0.0.1:${port}/telemq` }, bridge: { flushIntervalMs: 50 } }, { dataDir });
+  const server = await startTestApp({ auth: { mode: 'none' }, logLevel: 'info', guards: unlimited, store: { influxUrl: `http://127.0.0.1:${port}/telemq` }, bridge: { flushIntervalMs: 50 } }, { dataDir });
 
   const subscriber = await mqtt.connectAsync(server.wsUrl, { clientId: 'watcher', reconnectPeriod: 0 });
   t.after(() => subscriber.endAsync());

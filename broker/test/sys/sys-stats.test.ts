@@ -24,14 +24,14 @@ test('$SYS topics carry clients, message and byte totals and rates every sysInte
   const timer = setInterval(() => publisher.publish('load/x', 'abc'), 5);
   t.after(() => clearInterval(timer));
 
-  await waitFor(() => (latest.get('$SYS/node-a/messages/received/per-second') ?? 0) > 20, 5000, 'a received rate');
+  await waitFor(() => (latest.get('$SYS/node-a/messages/received/per-second') ?? 0) > 5, 15_000, 'a received rate');
+  await waitFor(() => latest.get('$SYS/node-a/clients/connected') === 2, 5000, 'two clients connected');
   clearInterval(timer);
   for (const path of sysPaths) assert.ok(latest.has(`$SYS/node-a/${path}`), `$SYS/node-a/${path} published`);
-  assert.equal(latest.get('$SYS/node-a/clients/connected'), 2);
-  assert.ok(latest.get('$SYS/node-a/messages/received')! > 20);
-  assert.ok(latest.get('$SYS/node-a/messages/sent')! > 20);
+  assert.ok(latest.get('$SYS/node-a/messages/received')! > 5);
+  assert.ok(latest.get('$SYS/node-a/messages/sent')! > 5);
   assert.ok(latest.get('$SYS/node-a/bytes/received')! > 0);
-  await waitFor(() => (seen.get('$SYS/node-a/uptime-seconds') ?? 0) >= 3, 3000, 'published repeatedly');
+  await waitFor(() => (seen.get('$SYS/node-a/uptime-seconds') ?? 0) >= 3, 10_000, 'published repeatedly');
 });
 
 test('$SYS values are retained: a late subscriber gets them at once', async (t) => {

@@ -27,28 +27,45 @@ export function parsePrometheus(text: string): PromSample[] {
 export interface MetricFigures {
   connections: number | null;
   bridgeLagMs: number | null;
+  /** points written to the on-disk spool since start (the store was slow or down) */
   spooledPoints: number | null;
+  spoolBytes: number | null;
+  /** "where: reason" → count, from every counter of dropped or dead-lettered messages */
   dropsByReason: Record<string, number>;
 }
 
-function first(samples: PromSample[], re: RegExp): PromSample | undefined {
-  return samples.find((s) => re.test(s.name));
-}
+/** Metric names as the broker registers them (broker/src/metrics.ts, bridge/metrics.ts, live/index.ts). */
+export const metricNames = {
+  connections: 'telemq_clients_connected',
+  bridgeLagSeconds: 'telemq_bridge_lag_seconds',
+  spooledPoints: 'telemq_bridge_points_spooled_total',
+  spoolBytes: 'telemq_bridge_spool_bytes',
+  drops: {
+    telemq_messages_dropped_total: { where: 'broker', label: 'reason' },
+    telemq_bridge_points_dropped_total: { where: 'bridge', label: 'reason' },
+    telemq_bridge_messages_dead_lettered_total: { where: 'dead letter', label: 'reason' },
+    telemq_live_dropped_total: { where: 'live', label: 'transport' },
+  } as Record<string, { where: string; label: string }>,
+} as const;
 
 export function figuresFromMetrics(samples: PromSample[]): MetricFigures {
-  const lag = first(samples, /bridge.*lag.*(seconds|ms)$/) ?? first(samples, /bridge.*lag/);
-  const spooled = first(samples, /spool.*points/) ?? first(samples, /spool(ed)?(_|$)/);
+  const value = (name: string) => {
+    const found = samples.filter((s) => s.name === name);
+    return found.length === 0 ? null : found.reduce((a, s) => a + s.value, 0);
+  };
   const dropsByReason: Record<string, number> = {};
   for (const s of samples) {
-    if (!/drop|dead_?letter/.test(s.name) || s.name.endsWith('_created')) continue;
-    const reason = s.labels.reason ?? s.name;
-    dropsByReason[reason] = (dropsByReason[reason] ?? 0) + s.value;
+    const kind = metricNames.drops[s.name];
+    if (!kind) continue;
+    const key = `${kind.where}: ${s.labels[kind.label] ?? 'other'}`;
+    dropsByReason[key] = (dropsByReason[key] ?? 0) + s.value;
   }
-  const connections = first(samples, /^telemq_(clients_connected|connections)$/);
+  const lagS = value(metricNames.bridgeLagSeconds);
   return {
-    connections: connections ? connections.value : null,
-    bridgeLagMs: lag ? (lag.name.includes('seconds') ? lag.value * 1000 : lag.value) : null,
-    spooledPoints: spooled ? spooled.value : null,
+    connections: value(metricNames.connections),
+    bridgeLagMs: lagS === null ? null : lagS * 1000,
+    spooledPoints: value(metricNames.spooledPoints),
+    spoolBytes: value(metricNames.spoolBytes),
     dropsByReason,
   };
 }

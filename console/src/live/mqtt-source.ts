@@ -44,12 +44,14 @@ export function createMqttSource(deps: MqttSourceDeps): LiveSource {
     return new Promise((resolve) => {
       if (!client) return resolve({ ok: false, reason: 'error', detail: 'not connected' });
       client.subscribe(filter, { qos: 0 }, (err, granted) => {
-        const code = granted?.[0]?.qos;
-        if (code === 128 || (err && (err as { code?: number }).code === 128)) {
+        // A refusal is SUBACK return code 0x80 [MQTT-3.9.3]; MQTT.js reports it as an error that
+        // carries the SUBACK packet (older versions: .code, or qos 128 in the granted list).
+        const failure = err as { code?: number; packet?: { granted?: number[] } } | null;
+        const code = failure?.packet?.granted?.[0] ?? failure?.code ?? granted?.[0]?.qos;
+        if (code !== undefined && code >= 0x80) {
           filters.delete(filter);
-          resolve({ ok: false, reason: 'refused', detail: 'refused by the broker (SUBACK 0x80)' });
-        }
-        else if (err) resolve({ ok: false, reason: 'error', detail: err.message });
+          resolve({ ok: false, reason: 'refused', detail: `refused by the broker (SUBACK 0x${code.toString(16)})` });
+        } else if (err) resolve({ ok: false, reason: 'error', detail: err.message });
         else resolve({ ok: true });
       });
     });

@@ -1,6 +1,8 @@
 // InfluxDB 1.x: the only module importing `influx`. The package manages the database and retention
 // policy and runs queries (identifiers through its escape helpers, values as bound placeholders);
 // writes go straight to POST /write as batched line protocol, the faster path measured in bench/.
+import http from 'node:http';
+import https from 'node:https';
 import { InfluxDB, escape } from 'influx';
 import type { HistoryPoint } from '../../contract/index.ts';
 import type { Logger } from '../../logger.ts';
@@ -46,7 +48,25 @@ export function createInfluxStore(options: InfluxStoreOptions): TelemetryStore {
   const writeUrl = `${target.base}/write?${new URLSearchParams({ db: target.database, precision: 'ms' }).toString()}`;
   const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
   if (target.username) headers.authorization = `Basic ${Buffer.from(`${target.username}:${target.password}`).toString('base64')}`;
+  const writeTimeoutMs = options.writeTimeoutMs ?? 10_000;
+  // node:http with a keep-alive agent rather than fetch: about half the CPU per batch (bench/).
+  const client = url.protocol === 'https:' ? https : http;
+  const agent = new client.Agent({ keepAlive: true, maxSockets: 8 });
   let prepared = false;
+
+  function post(body: string): Promise<{ status: number; text: string }> {
+    const payload = Buffer.from(body);
+    return new Promise((resolve, reject) => {
+      const req = client.request(writeUrl, { method: 'POST', agent, headers: { ...headers, 'content-length': payload.length }, signal: AbortSignal.timeout(writeTimeoutMs) }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
 
   /** Database and retention are created on first use, so start-up does not need the server. */
   async function prepare(): Promise<void> {
@@ -68,15 +88,26 @@ export function createInfluxStore(options: InfluxStoreOptions): TelemetryStore {
 
   const from = `FROM ${escape.quoted(schema.measurement)}`;
 
+  async function fieldKinds(): Promise<Map<string, FieldKind>> {
+    const kinds = new Map<string, FieldKind>();
+    for (const s of await query('SHOW FIELD KEYS')) {
+      for (const [field, type] of s.values ?? []) {
+        const kind = influxKinds[String(type)];
+        if (s.name && kind) kinds.set(fieldKindKey(s.name, String(field)), kind);
+      }
+    }
+    return kinds;
+  }
+
   return {
     kind: 'influxdb',
     async write(points): Promise<WriteOutcome> {
       if (points.length === 0) return { ok: true };
       try {
         await prepare();
-        const res = await fetch(writeUrl, { method: 'POST', headers, body: toLineProtocol(points), signal: AbortSignal.timeout(options.writeTimeoutMs ?? 10_000) });
+        const res = await post(toLineProtocol(points));
         if (res.status === 204) return { ok: true };
-        const body = await res.text();
+        const body = res.text;
         if (res.status === 404) prepared = false; // database dropped behind our back: create it again
         // 400 is a partial write (bad line, field type conflict): the other points landed.
         if (res.status === 400) return { ok: false, retryable: false, reason: body.slice(0, 300), rejectedPoints: countDropped(body) };
@@ -96,7 +127,7 @@ export function createInfluxStore(options: InfluxStoreOptions): TelemetryStore {
       return (series[0]?.values ?? []).map(([t, v]) => ({ t: Number(t), v: typeof v === 'number' ? v : typeof v === 'boolean' ? Number(v) : null }));
     },
     async devices(): Promise<DeviceRecord[]> {
-      const kinds = await this.fieldKinds();
+      const kinds = await fieldKinds();
       const tag = escape.quoted(schema.deviceTag);
       const series = await query(`SELECT * ${from} GROUP BY ${tag} ORDER BY time DESC LIMIT 1`);
       const devices: DeviceRecord[] = [];
@@ -114,16 +145,7 @@ export function createInfluxStore(options: InfluxStoreOptions): TelemetryStore {
       }
       return devices.sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1));
     },
-    async fieldKinds() {
-      const kinds = new Map<string, FieldKind>();
-      for (const s of await query('SHOW FIELD KEYS')) {
-        for (const [field, type] of s.values ?? []) {
-          const kind = influxKinds[String(type)];
-          if (s.name && kind) kinds.set(fieldKindKey(s.name, String(field)), kind);
-        }
-      }
-      return kinds;
-    },
+    fieldKinds,
     async ping() {
       try {
         const res = await fetch(`${target.base}/ping`, { signal: AbortSignal.timeout(2000) });
@@ -132,7 +154,9 @@ export function createInfluxStore(options: InfluxStoreOptions): TelemetryStore {
         return false;
       }
     },
-    async close() {},
+    async close() {
+      agent.destroy();
+    },
   };
 }
 

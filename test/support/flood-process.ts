@@ -1,0 +1,56 @@
+// The flood generator (bench/load-worker.ts) in its own process, so the load does not starve the
+// process that runs the test's own clients. Reports its counters once a second.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { FloodTransport } from './flood.ts';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+
+export interface FloodProcess {
+  child: ChildProcess;
+  /** latest counters: sent and lost for `pub`, received for `sub` */
+  last: Record<string, number>;
+  ready: Promise<void>;
+  /** publishers begin writing (they connect first and wait for this) */
+  go(): void;
+  stop(): Promise<void>;
+}
+
+export function spawnFloodProcess(mode: 'pub' | 'sub', transport: FloodTransport, port: number, connections: number, topic: string, payloadBytes: number): FloodProcess {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(root, 'bench/load-worker.ts'), mode, transport, String(port), String(connections), topic, String(payloadBytes)], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const worker: FloodProcess = {
+    child,
+    last: {},
+    ready: Promise.resolve(),
+    go: () => void child.stdin!.write('go\n'),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+  let buffer = '';
+  worker.ready = new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`load worker exited ${code}`)));
+    child.stdout!.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        const message = JSON.parse(line) as Record<string, number | boolean>;
+        if (message.ready) resolve();
+        else worker.last = message as Record<string, number>;
+      }
+    });
+  });
+  worker.ready.catch(() => {});
+  return worker;
+}
