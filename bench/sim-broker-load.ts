@@ -3,7 +3,10 @@
 // open-file limit is 20,000, so 19k devices leave room for the rest).
 //
 //   npm run build && node --conditions=source --import tsx bench/sim-broker-load.ts \
-//     [--sizes 1000,5000,19000] [--runs 3] [--window 10] [--connect-rate 500] [--processes 2]
+//     [--sizes 1000,5000,19000] [--runs 3] [--window 10] [--connect-rate 500] [--processes 2] [--bridge on|off]
+//
+// --bridge off measures the broker alone (telemetry routed, not written to the embedded store),
+// like for like with Mosquitto, which stores nothing.
 //
 // Each run starts a fresh broker, connects the fleet (--connect-rate, 500/s by default), waits 2 s, then samples
 // /proc over the window. Medians over the runs; ratios telemq / Mosquitto.
@@ -18,6 +21,7 @@ const runs = Number(flagValue('runs', '3'));
 const windowS = Number(flagValue('window', '10'));
 const connectRatePerSec = Number(flagValue('connect-rate', '500'));
 const processes = Number(flagValue('processes', '2'));
+const bridge = flagValue('bridge', 'on') !== 'off';
 
 async function startMosquittoBroker(): Promise<Broker> {
   const service = await startMosquitto();
@@ -25,7 +29,7 @@ async function startMosquittoBroker(): Promise<Broker> {
 }
 
 const brokers: Array<[string, () => Promise<Broker>]> = [
-  ['telemq', startTelemq],
+  ['telemq', () => startTelemq({ bridge })],
   ['mosquitto', startMosquittoBroker],
 ];
 
@@ -45,7 +49,7 @@ for (let run = 1; run <= runs; run++) {
   }
 }
 
-console.log(`\nmedians of ${runs} runs, ${windowS} s windows, simulator with --processes ${processes}`);
+console.log(`\nmedians of ${runs} runs, ${windowS} s windows, simulator with --processes ${processes}, telemq bridge ${bridge ? 'on' : 'off'}`);
 console.log('| devices | broker | connected | msg/s | broker CPU % | broker RSS MB | CPU vs Mosquitto | RSS vs Mosquitto |');
 console.log('|---|---|---|---|---|---|---|---|');
 const summary = [];
@@ -69,4 +73,4 @@ for (const devices of sizes) {
 }
 const dir = path.join(root, 'bench/results');
 mkdirSync(dir, { recursive: true });
-writeFileSync(path.join(dir, `sim-broker-load-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ runs, windowS, processes, raw, summary }, null, 2));
+writeFileSync(path.join(dir, `sim-broker-load-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ runs, windowS, processes, bridge, raw, summary }, null, 2));

@@ -73,12 +73,15 @@ export function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** The built telemq broker (npm run build first), auth off, embedded store in a temporary folder. */
-export async function startTelemq(): Promise<Broker> {
+/**
+ * The built telemq broker (npm run build first), auth off, embedded store in a temporary folder.
+ * bridge false: telemetry is routed but not stored (the broker alone, like for like with Mosquitto).
+ */
+export async function startTelemq(options: { bridge?: boolean } = {}): Promise<Broker> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-bench-'));
   // Every simulated device comes from 127.0.0.1: lift the per-IP guards above the fleet size.
   const configFile = path.join(dataDir, 'bench-config.json');
-  writeFileSync(configFile, JSON.stringify({ guards: { maxConnectionsPerIp: 25_000, connectAttemptsPerIpPerMin: 1_000_000 } }));
+  writeFileSync(configFile, JSON.stringify({ guards: { maxConnectionsPerIp: 25_000, connectAttemptsPerIpPerMin: 1_000_000 }, bridge: { enabled: options.bridge ?? true } }));
   const mqttPort = await freePort();
   const httpPort = await freePort();
   const child = spawn(process.execPath, [path.join(root, 'broker/dist/main.js')], {

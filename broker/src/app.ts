@@ -21,7 +21,7 @@ import type { Logger } from './logger.ts';
 import { createMetricsRegistry, registerBrokerMetrics } from './metrics.ts';
 import { startSysStats } from './sys/sys-stats.ts';
 import { createStore } from './stores/index.ts';
-import { stopAccepting, listen } from './transport/listen.ts';
+import { stopAccepting, listen, listenBacklog } from './transport/listen.ts';
 import { createTcpListener } from './transport/tcp.ts';
 import { createTrafficMeter } from './transport/traffic.ts';
 import { attachWebSocket } from './transport/websocket.ts';
@@ -117,7 +117,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       verifyUpgrade: guards.wrapVerifyUpgrade(access.verifyUpgrade),
       log: log.child({ module: 'websocket' }),
     });
-    await http.listen({ port: t.httpPort, host: t.host });
+    await http.listen({ port: t.httpPort, host: t.host, backlog: listenBacklog });
     closers.push({ name: 'http', close: () => http.close() });
     closers.push({ name: 'live', close: () => live.close() });
     const httpPort = (http.server.address() as { port: number }).port;

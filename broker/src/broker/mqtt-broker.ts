@@ -6,6 +6,7 @@ import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import type { Logger } from '../logger.ts';
 import { guardPackets, reportSessionPresent, screenConnect, writeConnackRefusal } from './conformance.ts';
 import { createDelivery, type DeliveringClient, type DeliveryLimits } from './delivery.ts';
+import { createMemoryPersistence } from './retained-index.ts';
 import type { BrokerStats } from './stats.ts';
 import { ConnackCode, type BrokerHooks, type ClientRef, type ConnectionContext, type PublishedMessage } from './types.ts';
 
@@ -79,7 +80,8 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
 
   const aedes = await Aedes.createBroker({
     ...(options.id ? { id: options.id } : {}),
-    ...(options.persistence ? { persistence: options.persistence } : {}),
+    // the default memory persistence, with retained messages in a topic tree (retained-index.ts)
+    persistence: options.persistence ?? createMemoryPersistence(),
     ...(options.mq ? { mq: options.mq } : {}),
     // No mqemitter queue: with a concurrency bound, mqemitter queues emits past it without limit
     // and drains that queue recursively (RangeError under load). Delivery never waits for QoS 0
