@@ -21,6 +21,9 @@ export function createTcpListener(options: TcpListenerOptions): net.Server {
   const { broker, gate, kind, log } = options;
   const onSocket = (socket: net.Socket) => {
     const remoteAddress = socket.remoteAddress ?? 'unknown';
+    // A peer may reset the connection at any moment, even before the broker owns the socket; an
+    // 'error' with no listener would end the process.
+    socket.on('error', (err) => log.debug({ remoteAddress, err: err.message }, 'socket error'));
     socket.setNoDelay(true);
     const admitted = gate.admit(kind, remoteAddress);
     if (!admitted.ok) {
