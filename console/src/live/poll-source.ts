@@ -1,7 +1,7 @@
 // Long-polling fallback (GET /api/poll): receive-only; each request waits until messages arrive
 // or the server's wait ends, and names the session so nothing is lost between requests.
 import type { LiveSource, LiveSourceDeps } from './live-source.ts';
-import { createStreamBase } from './stream-base.ts';
+import { createStreamBase, receiveOnlySource } from './stream-base.ts';
 import { decodeBase64, type WirePollResponse } from './wire.ts';
 
 export function createPollSource(deps: LiveSourceDeps & { waitMs?: number }): LiveSource {
@@ -39,18 +39,5 @@ export function createPollSource(deps: LiveSourceDeps & { waitMs?: number }): Li
     controller = null;
   }
 
-  return {
-    kind: 'poll',
-    canPublish: false,
-    get state() {
-      return base.state;
-    },
-    connect: base.start,
-    subscribe: base.subscribe,
-    unsubscribe: async (f) => base.unsubscribe(f),
-    publish: () => Promise.reject(new Error('publishing needs MQTT over WebSocket')),
-    onMessage: base.messages.add,
-    onState: base.states.add,
-    close: async () => base.close(),
-  };
+  return receiveOnlySource('poll', base);
 }

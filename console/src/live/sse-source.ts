@@ -1,7 +1,7 @@
 // Server-Sent Events fallback (GET /sse): receive-only. EventSource cannot send headers, so the
 // token travels as ?token=, as on the WebSocket URL.
 import type { LiveSource, LiveSourceDeps } from './live-source.ts';
-import { createStreamBase } from './stream-base.ts';
+import { createStreamBase, receiveOnlySource } from './stream-base.ts';
 import { decodeBase64, type WireMessage, type WireSubscribed } from './wire.ts';
 
 export function createSseSource(deps: LiveSourceDeps): LiveSource {
@@ -27,18 +27,5 @@ export function createSseSource(deps: LiveSourceDeps): LiveSource {
     es = null;
   }
 
-  return {
-    kind: 'sse',
-    canPublish: false,
-    get state() {
-      return base.state;
-    },
-    connect: base.start,
-    subscribe: base.subscribe,
-    unsubscribe: async (f) => base.unsubscribe(f),
-    publish: () => Promise.reject(new Error('publishing needs MQTT over WebSocket')),
-    onMessage: base.messages.add,
-    onState: base.states.add,
-    close: async () => base.close(),
-  };
+  return receiveOnlySource('sse', base);
 }

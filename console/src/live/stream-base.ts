@@ -1,7 +1,7 @@
 // What the SSE and polling transports share: the filter set, pending subscribe answers,
 // state changes and backoff. Each transport only opens its stream with the current filters.
 import { backoffDelayMs } from './backoff.ts';
-import { createListeners, type LiveMessage, type LiveSourceDeps, type LiveState, type SubscribeResult } from './live-source.ts';
+import { createListeners, type LiveMessage, type LiveSource, type LiveSourceDeps, type LiveState, type SubscribeResult } from './live-source.ts';
 import type { WireSubscribed } from './wire.ts';
 
 export function createStreamBase(deps: LiveSourceDeps, open: (filters: string[]) => void, shut: () => void) {
@@ -77,5 +77,23 @@ export function createStreamBase(deps: LiveSourceDeps, open: (filters: string[])
       messages.clear();
       states.clear();
     },
+  };
+}
+
+/** The receive-only LiveSource that SSE and polling present on top of their stream base. */
+export function receiveOnlySource(kind: LiveSource['kind'], base: ReturnType<typeof createStreamBase>): LiveSource {
+  return {
+    kind,
+    canPublish: false,
+    get state() {
+      return base.state;
+    },
+    connect: base.start,
+    subscribe: base.subscribe,
+    unsubscribe: async (f) => base.unsubscribe(f),
+    publish: () => Promise.reject(new Error('publishing needs MQTT over WebSocket')),
+    onMessage: base.messages.add,
+    onState: base.states.add,
+    close: async () => base.close(),
   };
 }
