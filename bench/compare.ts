@@ -5,12 +5,12 @@
 // ratio telemq / mosquitto are printed per transport.
 //
 //   npm run bench -- [--runs 3] [--seconds 10] [--publishers 50] [--transports ws,tcp] [--payload 16]
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { rssBytes, startBrokerProcess } from '../test/support/broker-process.ts';
 import type { FloodTransport } from '../test/support/flood.ts';
+import { spawnFloodProcess } from '../test/support/flood-process.ts';
 import { startMosquitto } from '../test/support/services.ts';
 
 const { values } = parseArgs({
@@ -44,44 +44,6 @@ interface RunResult {
   dropped?: number;
 }
 
-interface Worker {
-  child: ChildProcess;
-  last: Record<string, number>;
-  ready: Promise<void>;
-}
-
-function startWorker(args: string[]): Worker {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(root, 'bench/load-worker.ts'), ...args], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
-  const worker: Worker = { child, last: {}, ready: Promise.resolve() };
-  let buffer = '';
-  worker.ready = new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`load worker exited ${code}`)));
-    child.stdout!.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop() ?? '';
-      for (const line of lines) {
-        const message = JSON.parse(line) as Record<string, number | boolean>;
-        if (message.ready) resolve();
-        else worker.last = message as Record<string, number>;
-      }
-    });
-  });
-  return worker;
-}
-
-function stopWorker(worker: Worker): Promise<void> {
-  return new Promise((resolve) => {
-    if (worker.child.exitCode !== null) return resolve();
-    const timer = setTimeout(() => worker.child.kill('SIGKILL'), 5000);
-    worker.child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    worker.child.kill('SIGTERM');
-  });
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const debug = (...args: unknown[]) => process.env.BENCH_DEBUG && console.error(...args);
@@ -106,13 +68,13 @@ async function measure(broker: BrokerName, transport: FloodTransport, run: numbe
   }
   debug('broker up', broker, port);
   const topic = 'bench/load';
-  const subscriber = startWorker(['sub', transport, String(port), '1', topic, '0']);
+  const subscriber = spawnFloodProcess('sub', transport, port, 1, topic, 0);
   await subscriber.ready;
   debug('subscriber ready');
-  const pubs = Array.from({ length: pubProcesses }, () => startWorker(['pub', transport, String(port), String(Math.ceil(publishers / pubProcesses)), topic, String(payloadBytes)]));
+  const pubs = Array.from({ length: pubProcesses }, () => spawnFloodProcess('pub', transport, port, Math.ceil(publishers / pubProcesses), topic, payloadBytes));
   await Promise.all(pubs.map((p) => p.ready));
   debug('publishers ready');
-  for (const p of pubs) p.child.stdin!.write('go\n');
+  for (const p of pubs) p.go();
   await sleep(warmupSeconds * 1000);
   const sentTotal = () => pubs.reduce((a, p) => a + (p.last.sent ?? 0), 0);
   const received0 = subscriber.last.received ?? 0;
@@ -129,7 +91,7 @@ async function measure(broker: BrokerName, transport: FloodTransport, run: numbe
     const text = await (await fetch(metricsUrl)).text();
     dropped = [...text.matchAll(/^telemq_messages_dropped_total\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
   }
-  await Promise.all([...pubs, subscriber].map(stopWorker));
+  await Promise.all([...pubs, subscriber].map((w) => w.stop()));
   await stop();
   return {
     broker,
