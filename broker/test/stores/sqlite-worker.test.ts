@@ -1,0 +1,142 @@
+// The embedded store's worker thread: SQLite works while the event loop goes on; a failing write, a
+// worker that dies or one that cannot start give clear outcomes, never a hang; close() drains.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import Database from 'better-sqlite3';
+import { createLogger } from '../../src/logger.ts';
+import { createSqliteStore, type SqliteStoreOptions } from '../../src/stores/sqlite/sqlite-store.ts';
+import { defaultSchema, type HistoryRequest, type Point } from '../../src/stores/types.ts';
+
+const log = createLogger('silent');
+const T0 = Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000;
+
+/** `count` points, one per device, 3 numeric fields each, like a fleet's second of telemetry. */
+function fleetSecond(count: number, second: number, measurement = 'telemetry'): Point[] {
+  return Array.from({ length: count }, (_, i) => ({
+    measurement,
+    tags: { device_id: `dev-${i}` },
+    fields: { temp: 20 + (i % 10), hum: 50 + second, volt: 3.3 },
+    timestampMs: T0 + second * 1000,
+  }));
+}
+
+function history(device: string, over: Partial<HistoryRequest> = {}): HistoryRequest {
+  return { device, field: 'hum', fromMs: T0, toMs: T0 + 3_600_000, everyMs: null, agg: null, limit: 10_000, ...over };
+}
+
+function tempStore(t: TestContext, over: Partial<SqliteStoreOptions> = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-sqlite-worker-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'telemetry.sqlite');
+  const store = createSqliteStore({ file, retentionDays: 30, schema: defaultSchema, log, ...over });
+  t.after(() => store.close());
+  return { store, file, dir };
+}
+
+/** Counts event loop turns until `work` settles: zero means the loop was blocked all along. */
+async function loopTurnsDuring<T>(work: Promise<T>): Promise<{ result: T; turns: number }> {
+  let turns = 0;
+  let done = false;
+  const turn = () => {
+    if (done) return;
+    turns++;
+    setImmediate(turn);
+  };
+  setImmediate(turn);
+  const result = await work;
+  done = true;
+  return { result, turns };
+}
+
+test('the event loop keeps turning while a 5,000-point write and a long query run', async (t) => {
+  const { store } = tempStore(t);
+  for (let second = 0; second < 4; second++) assert.deepEqual(await store.write(fleetSecond(5000, second)), { ok: true });
+
+  // devices() reads the latest values of all 5,000 devices: a long query, followed by a 5,000-point write
+  const during = await loopTurnsDuring(Promise.all([store.devices(), store.write(fleetSecond(5000, 4))]));
+  assert.ok(during.turns > 0, 'the event loop advanced while SQLite worked');
+  const [devices, outcome] = during.result;
+  assert.equal(devices.length, 5000);
+  assert.deepEqual(devices.find((d) => d.deviceId === 'dev-7'), { deviceId: 'dev-7', lastSeenMs: T0 + 3000, latest: { hum: 53, temp: 27, volt: 3.3 } }, 'the query ran before the write sent after it');
+  assert.deepEqual(outcome, { ok: true });
+
+  const write = await loopTurnsDuring(store.write(fleetSecond(5000, 5)));
+  assert.ok(write.turns > 0, 'the event loop advanced during the write itself');
+  assert.deepEqual((await store.queryHistory(history('dev-4999'))).map((p) => p.v), [50, 51, 52, 53, 54, 55]);
+});
+
+test('batches land in the order they were written', async (t) => {
+  const { store } = tempStore(t);
+  // the same series and instant, written 20 times without waiting: the last one submitted wins
+  const writes = Array.from({ length: 20 }, (_, i) => store.write([{ measurement: 'telemetry', tags: { device_id: 'd' }, fields: { hum: i }, timestampMs: T0 }]));
+  assert.ok((await Promise.all(writes)).every((o) => o.ok));
+  assert.deepEqual(await store.queryHistory(history('d')), [{ t: T0, v: 19 }]);
+});
+
+test('a write the database refuses (file locked) is a retryable outcome, and lands when written again', async (t) => {
+  const { store, file } = tempStore(t);
+  assert.deepEqual(await store.write(fleetSecond(10, 0)), { ok: true });
+  const locker = new Database(file);
+  t.after(() => locker.close());
+  locker.exec('BEGIN EXCLUSIVE');
+  const outcome = await store.write(fleetSecond(10, 1)); // waits out SQLite's busy timeout (5 s)
+  assert.equal(outcome.ok, false);
+  assert.ok(!outcome.ok && outcome.retryable, 'retryable');
+  assert.match(!outcome.ok ? outcome.reason : '', /locked/);
+  locker.exec('COMMIT');
+  assert.deepEqual(await store.write(fleetSecond(10, 1)), { ok: true });
+  assert.equal((await store.queryHistory(history('dev-3'))).length, 2);
+});
+
+test('a worker that dies fails what it held (retryable write, rejected query), then starts again on the next call', async (t) => {
+  const { store } = tempStore(t, { workerUrl: new URL('./fixtures/crash-on-cue-worker.ts', import.meta.url), restartDelayMs: 0 });
+  assert.deepEqual(await store.write(fleetSecond(100, 0)), { ok: true });
+  const crashing = store.write(fleetSecond(1, 1, 'crash'));
+  const queued = store.queryHistory(history('dev-1')); // sent after the crashing write: never answered by that worker
+  const outcome = await crashing;
+  assert.equal(outcome.ok, false);
+  assert.ok(!outcome.ok && outcome.retryable, 'retryable: the bridge spools and retries');
+  assert.match(!outcome.ok ? outcome.reason : '', /store worker stopped/);
+  await assert.rejects(queued, /store worker stopped/);
+
+  assert.equal(await store.ping(), true, 'a new worker answers');
+  assert.deepEqual(await store.write(fleetSecond(100, 2)), { ok: true });
+  assert.deepEqual((await store.queryHistory(history('dev-1'))).map((p) => p.v), [50, 52], 'what landed before the crash is still there');
+});
+
+test('a worker that cannot open its file: the store reports itself down, every call fails cleanly', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-sqlite-worker-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const notAFolder = path.join(dir, 'plain-file');
+  writeFileSync(notAFolder, '');
+  const store = createSqliteStore({ file: path.join(notAFolder, 'telemetry.sqlite'), retentionDays: 30, schema: defaultSchema, log, restartDelayMs: 0 });
+  t.after(() => store.close());
+  assert.equal(await store.ping(), false);
+  const outcome = await store.write(fleetSecond(10, 0));
+  assert.equal(outcome.ok, false);
+  assert.ok(!outcome.ok && outcome.retryable, 'retryable');
+  await assert.rejects(store.queryHistory(history('dev-1')), /store worker stopped/);
+  await assert.rejects(store.devices(), /store worker stopped/);
+  await store.close();
+});
+
+test('close() with writes in flight answers them, resolves, and later calls fail cleanly', async (t) => {
+  const { store, file } = tempStore(t);
+  const inFlight = Array.from({ length: 5 }, (_, second) => store.write(fleetSecond(2000, second)));
+  await store.close();
+  assert.deepEqual(await Promise.all(inFlight), Array.from({ length: 5 }, () => ({ ok: true })));
+
+  const after = await store.write(fleetSecond(1, 9));
+  assert.deepEqual(after, { ok: false, retryable: true, reason: 'store closed' });
+  await assert.rejects(store.queryHistory(history('dev-1')), /store closed/);
+  await assert.rejects(store.fieldKinds(), /store closed/);
+  assert.equal(await store.ping(), false);
+  await store.close(); // twice is fine
+
+  const reopened = createSqliteStore({ file, retentionDays: 30, schema: defaultSchema, log });
+  t.after(() => reopened.close());
+  assert.deepEqual((await reopened.queryHistory(history('dev-1999'))).map((p) => p.v), [50, 51, 52, 53, 54]);
+});
