@@ -140,3 +140,30 @@ test('close() with writes in flight answers them, resolves, and later calls fail
   t.after(() => reopened.close());
   assert.deepEqual((await reopened.queryHistory(history('dev-1999'))).map((p) => p.v), [50, 51, 52, 53, 54]);
 });
+
+test('a file made with the points_ts index keeps its points, loses the index, and retention still applies', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-sqlite-worker-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'telemetry.sqlite');
+  const before = new Database(file);
+  before.exec(`
+    CREATE TABLE series (id INTEGER PRIMARY KEY, measurement TEXT NOT NULL, tags TEXT NOT NULL, device TEXT, last_ts INTEGER NOT NULL DEFAULT 0, UNIQUE (measurement, tags));
+    CREATE INDEX series_device ON series (measurement, device);
+    CREATE TABLE points (series_id INTEGER NOT NULL, field TEXT NOT NULL, ts INTEGER NOT NULL, value, PRIMARY KEY (series_id, field, ts)) WITHOUT ROWID;
+    CREATE INDEX points_ts ON points (ts);
+    CREATE TABLE fields (measurement TEXT NOT NULL, field TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (measurement, field));
+    INSERT INTO series (id, measurement, tags, device, last_ts) VALUES (1, 'telemetry', '[["device_id","old-1"]]', 'old-1', ${T0});
+    INSERT INTO fields VALUES ('telemetry', 'hum', 'number');
+    INSERT INTO points VALUES (1, 'hum', ${T0 - 40 * 86_400_000}, 1), (1, 'hum', ${T0}, 2);
+  `);
+  before.close();
+
+  const store = createSqliteStore({ file, retentionDays: 30, schema: defaultSchema, log });
+  t.after(() => store.close());
+  assert.deepEqual(await store.queryHistory(history('old-1', { fromMs: 0 })), [{ t: T0, v: 2 }], 'the 40-day-old point is gone, the recent one stays');
+  assert.deepEqual(await store.write([{ measurement: 'telemetry', tags: { device_id: 'old-1' }, fields: { hum: 3 }, timestampMs: T0 + 1000 }]), { ok: true });
+  assert.deepEqual((await store.queryHistory(history('old-1'))).map((p) => p.v), [2, 3], 'the same series goes on');
+  const reader = new Database(file, { readonly: true });
+  t.after(() => reader.close());
+  assert.deepEqual(reader.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'points'").pluck().all(), []);
+});

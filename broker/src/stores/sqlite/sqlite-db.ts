@@ -20,6 +20,10 @@ export interface TelemetryDb {
   close(): void;
 }
 
+// No index on points.ts: retention deletes by (series, field) ranges of the primary key instead.
+// With 19,000 series x 3 fields and 2.3 M rows, a 5,000-point batch takes a median 74 ms instead of
+// 89 ms, the file is 72 MB instead of 120 MB, and deleting 10 s of the fleet's points takes 345 ms
+// instead of 1,167 ms (bench/sqlite-store.ts --schema). Files made with the index lose it at first open.
 const ddl = `
 CREATE TABLE IF NOT EXISTS series (
   id INTEGER PRIMARY KEY,
@@ -37,7 +41,7 @@ CREATE TABLE IF NOT EXISTS points (
   value,
   PRIMARY KEY (series_id, field, ts)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS points_ts ON points (ts);
+DROP INDEX IF EXISTS points_ts;
 CREATE TABLE IF NOT EXISTS fields (
   measurement TEXT NOT NULL,
   field TEXT NOT NULL,
@@ -67,7 +71,8 @@ export function openTelemetryDb(file: string, schema: TelemetrySchema): Telemetr
   const touchSeries = db.prepare('UPDATE series SET last_ts = MAX(last_ts, ?) WHERE id = ?');
   const insertField = db.prepare('INSERT INTO fields (measurement, field, kind) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
   const upsertPoint = db.prepare('INSERT INTO points (series_id, field, ts, value) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value');
-  const deleteOld = db.prepare('DELETE FROM points WHERE ts < ?');
+  const seriesFields = db.prepare('SELECT s.id, f.field FROM series s JOIN fields f ON f.measurement = s.measurement').raw();
+  const deleteOlder = db.prepare('DELETE FROM points WHERE series_id = ? AND field = ? AND ts < ?');
   const deviceSeries = db.prepare('SELECT id, device, last_ts AS lastTs FROM series WHERE measurement = ? AND device IS NOT NULL ORDER BY device');
   const fieldsOf = db.prepare('SELECT field FROM fields WHERE measurement = ?').pluck();
   const valueAt = db.prepare('SELECT value FROM points WHERE series_id = ? AND field = ? AND ts = ?').pluck();
@@ -115,6 +120,13 @@ export function openTelemetryDb(file: string, schema: TelemetrySchema): Telemetr
     return rejected;
   });
 
+  /** Every stored point belongs to a series and a field of its measurement: one key range each. */
+  const retainSince = db.transaction((cutoffMs: number): number => {
+    let deleted = 0;
+    for (const [id, field] of seriesFields.all() as Array<[number, string]>) deleted += deleteOlder.run(id, field, cutoffMs).changes;
+    return deleted;
+  });
+
   function historyStatement(sql: string): Database.Statement {
     let statement = historyStatements.get(sql);
     if (!statement) historyStatements.set(sql, (statement = db.prepare(sql)));
@@ -159,7 +171,7 @@ export function openTelemetryDb(file: string, schema: TelemetrySchema): Telemetr
       return [...byDevice.values()];
     },
     fieldKinds: () => [...kinds],
-    retain: (cutoffMs) => deleteOld.run(cutoffMs).changes,
+    retain: (cutoffMs) => retainSince(cutoffMs),
     close() {
       if (db.open) db.close();
     },
