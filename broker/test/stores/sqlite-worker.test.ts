@@ -3,9 +3,11 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Writable } from 'node:stream';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
+import { waitFor } from '../../../test/support/net.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createSqliteStore, type SqliteStoreOptions } from '../../src/stores/sqlite/sqlite-store.ts';
 import { defaultSchema, type HistoryRequest, type Point } from '../../src/stores/types.ts';
@@ -121,6 +123,22 @@ test('a worker that cannot open its file: the store reports itself down, every c
   await assert.rejects(store.queryHistory(history('dev-1')), /store worker stopped/);
   await assert.rejects(store.devices(), /store worker stopped/);
   await store.close();
+});
+
+test('a worker that keeps dying is started again at most once per restartDelayMs, and each death is logged', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-sqlite-worker-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'plain-file'), '');
+  const lines: string[] = [];
+  const capture = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString()), done()) });
+  const store = createSqliteStore({ file: path.join(dir, 'plain-file', 'telemetry.sqlite'), retentionDays: 30, schema: defaultSchema, log: createLogger('info', capture), restartDelayMs: 60_000 });
+  t.after(() => store.close());
+  const logged = (msg: RegExp) => lines.map((l) => JSON.parse(l) as { msg: string; err?: string }).filter((l) => msg.test(l.msg));
+  await waitFor(() => logged(/^store worker stopped/).length > 0, 10_000, 'the first death logged');
+  for (let i = 0; i < 5; i++) assert.deepEqual(await store.write(fleetSecond(1, i)), { ok: false, retryable: true, reason: 'store worker restarting' });
+  assert.equal(await store.ping(), false);
+  assert.equal(logged(/^store worker stopped/).length, 1, 'not started again within the delay');
+  assert.match(logged(/^store worker failed/)[0]?.err ?? '', /mkdir/, 'the cause is logged');
 });
 
 test('close() with writes in flight answers them, resolves, and later calls fail cleanly', async (t) => {
