@@ -26,30 +26,61 @@ interface CompiledRule {
 // eslint-disable-next-line no-control-regex
 const badName = /^$|[\u0000-\u001f\u007f]/;
 
+/** A topic's rule and series, worked out once: a fleet's topics repeat, so the cache stays small. */
+type Route = { ok: true; rule: CompiledRule; measurement: string; tags: Readonly<Record<string, string>> } | MapFailure;
+type MapFailure = Extract<MapResult, { ok: false }>;
+
+/** Bounds on the per-topic and per-field-name caches; past them a cache starts over. */
+const maxCachedTopics = 100_000;
+const maxCachedNames = 10_000;
+
 export function compileRules(rules: readonly BridgeRule[]): Mapper {
   const compiled = rules.map(compileRule);
+  const routes = new Map<string, Route>();
+  const validFieldNames = new Set<string>();
+
+  function routeOf(topic: string): Route {
+    const levels = topic.split('/');
+    const rule = compiled.find((r) => matches(r.filter, levels));
+    if (!rule) return { ok: false, reason: 'no-rule', detail: 'no bridge rule matches the topic' };
+    const measurement = rule.measurement(levels);
+    if (badName.test(measurement)) return invalidName(measurement);
+    const tags: Record<string, string> = {};
+    for (const [name, level] of rule.tags) {
+      const value = levels[level] ?? '';
+      if (badName.test(value)) return invalidName(value);
+      tags[name] = value;
+    }
+    // Every point of this topic shares one tags object, which also lets a store cache its series key.
+    return { ok: true, rule, measurement, tags: Object.freeze(tags) };
+  }
+
+  function isValidFieldName(name: string): boolean {
+    if (validFieldNames.has(name)) return true;
+    if (badName.test(name)) return false;
+    if (validFieldNames.size >= maxCachedNames) validFieldNames.clear();
+    validFieldNames.add(name);
+    return true;
+  }
+
   return {
     mapTelemetry(topic, payload, receivedAtMs) {
-      const levels = topic.split('/');
-      const rule = compiled.find((r) => matches(r.filter, levels));
-      if (!rule) return { ok: false, reason: 'no-rule', detail: 'no bridge rule matches the topic' };
-      const decoded = rule.decode(payload);
-      if (!decoded.ok) return { ok: false, reason: 'undecodable', detail: decoded.detail };
-      const measurement = rule.measurement(levels);
-      if (badName.test(measurement)) return invalidName(measurement);
-      const tags: Record<string, string> = {};
-      for (const [name, level] of rule.tags) {
-        const value = levels[level] ?? '';
-        if (badName.test(value)) return invalidName(value);
-        tags[name] = value;
+      let route = routes.get(topic);
+      if (route === undefined) {
+        if (routes.size >= maxCachedTopics) routes.clear();
+        route = routeOf(topic);
+        routes.set(topic, route);
       }
-      for (const field in decoded.fields) if (badName.test(field)) return invalidName(field);
-      return { ok: true, rule: rule.name, point: { measurement, tags, fields: decoded.fields, timestampMs: decoded.timestampMs ?? receivedAtMs } };
+      if (!route.ok) return route;
+      const decoded = route.rule.decode(payload);
+      if (!decoded.ok) return { ok: false, reason: 'undecodable', detail: decoded.detail };
+      for (const field in decoded.fields) if (!isValidFieldName(field)) return invalidName(field);
+      return { ok: true, rule: route.rule.name, point: { measurement: route.measurement, tags: route.tags, fields: decoded.fields, timestampMs: decoded.timestampMs ?? receivedAtMs } };
     },
   };
 }
 
-function invalidName(name: string): MapResult {
+function invalidName(name: string): MapFailure {
   return { ok: false, reason: 'invalid-name', detail: `empty name or control character in ${JSON.stringify(name)}` };
 }
 

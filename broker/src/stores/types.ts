@@ -7,7 +7,8 @@ export type FieldKind = 'number' | 'boolean' | 'string';
 /** One row of telemetry: a series (measurement + tags) at one instant, with its fields. */
 export interface Point {
   measurement: string;
-  tags: Record<string, string>;
+  /** read-only: points of one topic may share it */
+  tags: Readonly<Record<string, string>>;
   fields: Record<string, FieldValue>;
   /** epoch ms; with the series it is the identity of the point, so writing it again overwrites */
   timestampMs: number;
