@@ -7,6 +7,7 @@ import type { MqttBroker } from '../broker/mqtt-broker.ts';
 import type { PublishedMessage } from '../broker/types.ts';
 import { topicMatches } from '../contract/index.ts';
 import type { Logger } from '../logger.ts';
+import { JsonPoint, type FieldShape } from '../stores/json-point.ts';
 import { kindOf, type FieldKind, type Point, type TelemetryStore } from '../stores/types.ts';
 import { createBatcher } from './batcher.ts';
 import type { BridgeConfig } from './config.ts';
@@ -77,13 +78,31 @@ export async function createBridge(deps: BridgeDeps): Promise<Bridge> {
     (err: unknown) => log.warn({ err: (err as Error).message }, 'stored field kinds unavailable; learning them from traffic'),
   );
 
+  function conflictingKind(fields: Map<string, FieldKind>, field: string, kind: FieldKind): string | null {
+    const known = fields.get(field);
+    if (known === undefined) fields.set(field, kind);
+    else if (known !== kind) return `${field} is ${known}, got ${kind}`;
+    return null;
+  }
+
+  /** Shapes whose kinds already agreed with their measurement's: kinds never change once set, so they always will. */
+  const agreedShapes = new WeakMap<FieldShape, string>();
+
   function conflictingField(point: Point): string | null {
     const fields = fieldsOf(point.measurement);
+    if (point instanceof JsonPoint) {
+      const { shape } = point;
+      if (agreedShapes.get(shape) === point.measurement) return null;
+      for (let f = 0; f < shape.fields.length; f++) {
+        const conflict = conflictingKind(fields, shape.fields[f]!, shape.kinds[f]!);
+        if (conflict) return conflict;
+      }
+      agreedShapes.set(shape, point.measurement);
+      return null;
+    }
     for (const field in point.fields) {
-      const kind = kindOf(point.fields[field]!);
-      const known = fields.get(field);
-      if (known === undefined) fields.set(field, kind);
-      else if (known !== kind) return `${field} is ${known}, got ${kind}`;
+      const conflict = conflictingKind(fields, field, kindOf(point.fields[field]!));
+      if (conflict) return conflict;
     }
     return null;
   }
