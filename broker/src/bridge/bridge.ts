@@ -35,12 +35,6 @@ export interface Bridge {
   close(): Promise<void>;
 }
 
-interface Inbound {
-  topic: string;
-  payload: Buffer;
-  receivedAtMs: number;
-}
-
 /** Compiles the rules (a bad rule throws RULE_INVALID), opens the spool and starts listening. */
 export async function createBridge(deps: BridgeDeps): Promise<Bridge> {
   const { config, store, broker, log } = deps;
@@ -107,35 +101,43 @@ export async function createBridge(deps: BridgeDeps): Promise<Bridge> {
     return null;
   }
 
-  let inbox: Inbound[] = [];
+  // The inbox holds the broker's own message objects and their arrival times side by side, so
+  // queuing a message allocates nothing.
+  let inbox: PublishedMessage[] = [];
+  let arrivals: number[] = [];
   let scheduled = false;
 
   function drain(): void {
     scheduled = false;
     const messages = inbox;
+    const times = arrivals;
     inbox = [];
+    arrivals = [];
     let received = 0;
-    for (const m of messages) {
-      const result = mapper.mapTelemetry(m.topic, m.payload, m.receivedAtMs);
+    for (let i = 0; i < messages.length; i++) {
+      const { topic, payload } = messages[i]!;
+      const receivedAtMs = times[i]!;
+      const result = mapper.mapTelemetry(topic, payload, receivedAtMs);
       if (!result.ok) {
-        if (result.reason === 'no-rule' && config.ignoreTopics.some((filter) => topicMatches(filter, m.topic))) continue;
-        deadLetters.send(result.reason, m, result.detail);
+        if (result.reason === 'no-rule' && config.ignoreTopics.some((filter) => topicMatches(filter, topic))) continue;
+        deadLetters.send(result.reason, { topic, payload, receivedAtMs }, result.detail);
         continue;
       }
       const conflict = conflictingField(result.point);
       if (conflict) {
-        deadLetters.send('type-conflict', m, conflict);
+        deadLetters.send('type-conflict', { topic, payload, receivedAtMs }, conflict);
         continue;
       }
       received++;
-      batcher.add(result.point, m.receivedAtMs);
+      batcher.add(result.point, receivedAtMs);
     }
     if (received > 0) metrics.received.inc(received);
   }
 
   const onClientPublish = (message: PublishedMessage) => {
     if (message.topic.startsWith('$')) return; // never $SYS or our own dead letters
-    inbox.push({ topic: message.topic, payload: message.payload, receivedAtMs: now() });
+    inbox.push(message);
+    arrivals.push(now());
     if (!scheduled) {
       scheduled = true;
       setImmediate(drain);

@@ -73,13 +73,17 @@ const maxTimestampDigits = 15;
 
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
-/** Distinct shapes seen by one codec, and the last one (consecutive payloads usually share it). */
+/** Distinct shapes seen by one codec, the last one (consecutive payloads usually share it), and the scan's result. */
 export interface ShapeCache {
   last: FieldShape | null;
   byKeys: Map<string, FieldShape>;
+  /** what scanFlatJson returns, reused from call to call: read it before the next scan */
+  result: FlatJson;
 }
 
-export const createShapeCache = (): ShapeCache => ({ last: null, byKeys: new Map() });
+const noShape: FieldShape = { keyBytes: [], keyKinds: [], timestampIndex: -1, fields: [], kinds: [] };
+
+export const createShapeCache = (): ShapeCache => ({ last: null, byKeys: new Map(), result: { ok: true, shape: noShape, timestampMs: null } });
 
 const maxShapes = 1000;
 
@@ -98,7 +102,8 @@ const scratchKinds: FieldKind[] = [];
 
 /**
  * Scans a payload that should be one flat JSON object. Returns its shape and timestamp, or null to
- * decline (the caller then decodes with JSON.parse). `timestampField` names the timestamp key.
+ * decline (the caller then decodes with JSON.parse). `timestampField` names the timestamp key. The
+ * returned object is `shapes.result`, overwritten by the next scan.
  */
 export function scanFlatJson(payload: Buffer, timestampField: string, shapes: ShapeCache): FlatJson | null {
   const n = payload.length;
@@ -163,9 +168,11 @@ export function scanFlatJson(payload: Buffer, timestampField: string, shapes: Sh
     break;
   }
   if (skipSpace(payload, i + 1, n) !== n) return null;
-  if (sameAsLast && members === expected!.keyBytes.length && timestampIndex === expected!.timestampIndex) return { ok: true, shape: expected!, timestampMs };
-  const shape = shapeOf(payload, members, timestampIndex, shapes);
-  return shape === null ? null : { ok: true, shape, timestampMs };
+  const shape = sameAsLast && members === expected!.keyBytes.length && timestampIndex === expected!.timestampIndex ? expected! : shapeOf(payload, members, timestampIndex, shapes);
+  if (shape === null) return null;
+  shapes.result.shape = shape;
+  shapes.result.timestampMs = timestampMs;
+  return shapes.result;
 }
 
 /** The shape of the members just scanned, from the cache or made once; null for duplicate keys or no fields. */

@@ -14,7 +14,8 @@ const arrivalMs = 1_700_000_000_000;
 /** Both decodings of one payload: the scan's (null when it declines) and JSON.parse's. */
 function decodeBoth(text: string, shapes = createShapeCache()) {
   const payload = Buffer.from(text);
-  const flat = scanFlatJson(payload, 'ts', shapes);
+  const scanned = scanFlatJson(payload, 'ts', shapes);
+  const flat = scanned && { ...scanned }; // the scan reuses its result object
   const general = decodeJson(payload, '_', 'ts');
   const point = flat === null ? null : new JsonPoint('telemetry', tags, payload, flat.shape, flat.timestampMs ?? arrivalMs);
   return { flat, general, point };
