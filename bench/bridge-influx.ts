@@ -2,6 +2,8 @@
 //
 //   node --conditions=source --import tsx bench/bridge-influx.ts [--points 200000] [--runs 5] [--batch 5000]
 //
+// A first, uncounted run warms up the JIT and influxd.
+//
 // Per run, each on a fresh database of one influxd (Debian 1.6.7, started here):
 //   ceiling      pre-serialised line protocol POSTed to /write?precision=ms; best of 1 and 2 batches in flight
 //   lineproto    the store's hot path: Point objects → toLineProtocol → POST /write (one in flight)
@@ -43,10 +45,14 @@ const log = createLogger('silent');
  * test data does not sit in the heap as 200,000 objects and tax the bridge's garbage collector.
  */
 function messageSource(baseTs: number): (i: number) => { topic: string; payload: Buffer } {
-  const texts = Array.from({ length: total }, (_, i) => JSON.stringify({ temperature: 20 + (i % 100) / 10, humidity: 40 + (i % 50), battery: 3.7, ts: baseTs + Math.floor(i / devices) }));
-  const payloads = Buffer.from(texts.join(''));
   const ends = new Uint32Array(total + 1);
-  texts.forEach((text, i) => (ends[i + 1] = ends[i]! + Buffer.byteLength(text)));
+  const payloads = Buffer.from(
+    Array.from({ length: total }, (_, i) => {
+      const text = JSON.stringify({ temperature: 20 + (i % 100) / 10, humidity: 40 + (i % 50), battery: 3.7, ts: baseTs + Math.floor(i / devices) });
+      ends[i + 1] = ends[i]! + text.length;
+      return text;
+    }).join(''),
+  );
   const topicLength = 'devices/sim-0000/telemetry'.length;
   const topics = Buffer.from(Array.from({ length: devices }, (_, d) => `devices/sim-${String(d).padStart(4, '0')}/telemetry`).join(''));
   return (i) => {
@@ -80,7 +86,7 @@ async function createDb(url: string, db: string): Promise<void> {
   await fetch(`${url}/query`, { method: 'POST', body: new URLSearchParams({ q: `CREATE DATABASE "${db}"` }) });
 }
 
-async function postAll(url: string, db: string, bodies: string[], inFlight: number): Promise<void> {
+async function postAll(url: string, db: string, bodies: Buffer[], inFlight: number): Promise<void> {
   let next = 0;
   const lane = async () => {
     while (next < bodies.length) {
@@ -94,75 +100,107 @@ async function postAll(url: string, db: string, bodies: string[], inFlight: numb
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+const timed = async (work: () => Promise<void>) => {
+  const t0 = performance.now();
+  await work();
+  return total / ((performance.now() - t0) / 1000);
+};
+
+/** The ceiling: pre-serialised batches, the best of one and two in flight (the bridge writes two at once). */
+async function ceiling(url: string, run: number, baseTs: number): Promise<number> {
+  const bodies = chunks(points(baseTs), batchSize).map((batch) => toLineProtocol(batch));
+  let best = 0;
+  for (const inFlight of [1, 2]) {
+    const db = `ceiling${inFlight}_${run}`;
+    await createDb(url, db);
+    best = Math.max(best, await timed(() => postAll(url, db, bodies, inFlight)));
+  }
+  return best;
+}
+
+async function lineProtocolStore(url: string, run: number, baseTs: number): Promise<number> {
+  const store = createInfluxStore({ url: `${url}/lineproto_${run}`, retentionDays: 30, schema: defaultSchema, log });
+  const batches = chunks(points(baseTs), batchSize);
+  await store.write(batches[0]!.slice(0, 1));
+  const rate = await timed(async () => {
+    for (const b of batches) {
+      const outcome = await store.write(b);
+      if (!outcome.ok) throw new Error(outcome.reason);
+    }
+  });
+  await store.close();
+  return rate;
+}
+
+async function writePoints(url: string, run: number, baseTs: number): Promise<number> {
+  const db = `writepoints_${run}`;
+  await createDb(url, db);
+  const influx = new InfluxDB(`${url}/${db}`);
+  const batches = chunks(points(baseTs), batchSize).map((b) => b.map((p) => ({ measurement: p.measurement, tags: p.tags, fields: p.fields, timestamp: p.timestampMs })));
+  return timed(async () => {
+    for (const b of batches) await influx.writePoints(b, { precision: 'ms' });
+  });
+}
+
+interface BridgeRun {
+  pointsPerSec: number;
+  cpuMicrosPerPoint: number;
+  spooled: number;
+  lost: number;
+}
+
+async function bridgeRun(url: string, run: number, baseTs: number): Promise<BridgeRun> {
+  const db = `bridge_${run}`;
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-bench-'));
+  const store = createInfluxStore({ url: `${url}/${db}`, retentionDays: 30, schema: defaultSchema, log });
+  await store.write([{ measurement: 'telemetry', tags: { device_id: 'sim-0000' }, fields: { temperature: 0, humidity: 0, battery: 0 }, timestampMs: baseTs - 1000 }]); // creates the database and its fields
+  const events = new EventEmitter<MqttBrokerEvents>();
+  const metrics = new Registry();
+  const bridge = await createBridge({ config: bridgeConfigSchema.parse({ maxBatchPoints: batchSize, maxQueuedBatches: Math.ceil(total / batchSize) }), store, broker: { events, publish: async () => {} }, dataDir, log, metrics });
+  const message = messageSource(baseTs);
+  const client = { id: 'bench', context: { transport: 'tcp' as const, remoteAddress: '127.0.0.1' } };
+  const counter = async (name: string) => (await metrics.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
+  const cpu0 = process.cpuUsage();
+  const pointsPerSec = await timed(async () => {
+    for (let i = 0; i < total; i++) {
+      const { topic, payload } = message(i);
+      events.emit('clientPublish', { topic, payload, qos: 0, retain: false }, client);
+      if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
+    }
+    while ((await counter('telemq_bridge_points_written_total')) < total) await new Promise((r) => setTimeout(r, 5));
+  });
+  const cpu = process.cpuUsage(cpu0);
+  const spooled = await counter('telemq_bridge_points_spooled_total');
+  await bridge.close();
+  await store.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  return { pointsPerSec, cpuMicrosPerPoint: (cpu.user + cpu.system) / total, spooled, lost: total + 1 - (await count(url, db)) };
+}
+
 async function main(): Promise<void> {
   const influxd = await startInfluxd();
   const results: Record<string, number[]> = { ceiling: [], lineproto: [], writePoints: [], bridge: [] };
   const lost: number[] = [];
   const spooled: number[] = [];
-  /** CPU time of this process per bridged point: independent of how loaded the machine is */
+  /** CPU time of this process per bridged point: less exposed than throughput to the load of the machine */
   const cpuUs: number[] = [];
   try {
-    for (let run = 0; run < runs; run++) {
+    // Run 0 warms up the JIT and influxd and is not counted.
+    for (let run = 0; run <= runs; run++) {
       const baseTs = Date.now() - 3_600_000 - run * 600_000;
-
-      // The ceiling: the best of one and two batches in flight (the bridge writes two at once).
-      const bodies = chunks(points(baseTs), batchSize).map(toLineProtocol);
-      let t0 = 0;
-      let best = 0;
-      for (const inFlight of [1, 2]) {
-        const ceilingDb = `ceiling${inFlight}_${run}`;
-        await createDb(influxd.url, ceilingDb);
-        t0 = performance.now();
-        await postAll(influxd.url, ceilingDb, bodies, inFlight);
-        best = Math.max(best, total / ((performance.now() - t0) / 1000));
+      // Each phase makes and drops its own data, so none of it is live while another is timed.
+      const figures = { ceiling: await ceiling(influxd.url, run, baseTs), lineproto: await lineProtocolStore(influxd.url, run, baseTs), writePoints: await writePoints(influxd.url, run, baseTs) };
+      const bridge = await bridgeRun(influxd.url, run, baseTs);
+      const line = `${Object.entries({ ...figures, bridge: bridge.pointsPerSec }).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')} points/s; bridge lost ${bridge.lost}, spooled ${bridge.spooled}, bridge cpu ${bridge.cpuMicrosPerPoint.toFixed(2)} µs/point`;
+      if (run === 0) {
+        console.log(`warm-up (not counted): ${line}`);
+        continue;
       }
-      results.ceiling!.push(best);
-
-      const lpDb = `lineproto_${run}`;
-      const store = createInfluxStore({ url: `${influxd.url}/${lpDb}`, retentionDays: 30, schema: defaultSchema, log });
-      await store.write(points(baseTs).slice(0, 1));
-      const lpBatches = chunks(points(baseTs), batchSize);
-      t0 = performance.now();
-      for (const b of lpBatches) {
-        const outcome = await store.write(b);
-        if (!outcome.ok) throw new Error(outcome.reason);
-      }
-      results.lineproto!.push(total / ((performance.now() - t0) / 1000));
-
-      const wpDb = `writepoints_${run}`;
-      await createDb(influxd.url, wpDb);
-      const influx = new InfluxDB(`${influxd.url}/${wpDb}`);
-      const wpBatches = chunks(points(baseTs), batchSize).map((b) => b.map((p) => ({ measurement: p.measurement, tags: p.tags, fields: p.fields, timestamp: p.timestampMs })));
-      t0 = performance.now();
-      for (const b of wpBatches) await influx.writePoints(b, { precision: 'ms' });
-      results.writePoints!.push(total / ((performance.now() - t0) / 1000));
-
-      const bridgeDb = `bridge_${run}`;
-      const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-bench-'));
-      const bridgeStore = createInfluxStore({ url: `${influxd.url}/${bridgeDb}`, retentionDays: 30, schema: defaultSchema, log });
-      await bridgeStore.write(points(baseTs - 1000).slice(0, 1)); // creates the database and its fields
-      const events = new EventEmitter<MqttBrokerEvents>();
-      const metrics = new Registry();
-      const bridge = await createBridge({ config: bridgeConfigSchema.parse({ maxBatchPoints: batchSize, maxQueuedBatches: Math.ceil(total / batchSize) }), store: bridgeStore, broker: { events, publish: async () => {} }, dataDir, log, metrics });
-      const message = messageSource(baseTs);
-      const client = { id: 'bench', context: { transport: 'tcp' as const, remoteAddress: '127.0.0.1' } };
-      t0 = performance.now();
-      const cpu0 = process.cpuUsage();
-      for (let i = 0; i < total; i++) {
-        events.emit('clientPublish', { ...message(i), qos: 0, retain: false }, client);
-        if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
-      }
-      const written = () => metrics.getSingleMetric('telemq_bridge_points_written_total')!.get().then((m) => m.values[0]?.value ?? 0);
-      while ((await written()) < total) await new Promise((r) => setTimeout(r, 5));
-      results.bridge!.push(total / ((performance.now() - t0) / 1000));
-      const cpu = process.cpuUsage(cpu0);
-      cpuUs.push((cpu.user + cpu.system) / total);
-      spooled.push((await metrics.getSingleMetric('telemq_bridge_points_spooled_total')!.get()).values[0]?.value ?? 0);
-      await bridge.close();
-      rmSync(dataDir, { recursive: true, force: true });
-      lost.push(total + 1 - (await count(influxd.url, bridgeDb)));
-
-      console.log(`run ${run + 1}/${runs}: ${Object.entries(results).map(([k, v]) => `${k} ${Math.round(v.at(-1)!)}`).join(', ')} points/s; bridge lost ${lost.at(-1)}, spooled ${spooled.at(-1)}, bridge cpu ${cpuUs.at(-1)!.toFixed(2)} µs/point`);
+      for (const [k, v] of Object.entries({ ...figures, bridge: bridge.pointsPerSec })) results[k]!.push(v);
+      lost.push(bridge.lost);
+      spooled.push(bridge.spooled);
+      cpuUs.push(bridge.cpuMicrosPerPoint);
+      console.log(`run ${run}/${runs}: ${line}`);
     }
   } finally {
     await influxd.destroy();

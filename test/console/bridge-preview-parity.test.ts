@@ -43,7 +43,7 @@ test('the console preview and the bridge mapping agree on every message', () => 
   for (const [topic, payload] of messages) {
     const bridge = mapper.mapTelemetry(topic, Buffer.from(payload), receivedAtMs);
     const preview = previewBridge(topic, new TextEncoder().encode(payload), receivedAtMs, rules);
-    const expected = bridge.ok ? { ok: true, rule: bridge.rule, ...bridge.point } : { ok: false, reason: bridge.reason, detail: bridge.detail };
+    const expected = bridge.ok ? { ok: true, rule: bridge.rule, ...(JSON.parse(JSON.stringify(bridge.point)) as object) } : { ok: false, reason: bridge.reason, detail: bridge.detail };
     const actual = preview.ok ? preview : { ok: false, reason: preview.reason, detail: preview.detail };
     assert.deepEqual(actual, expected, `${topic} ${payload}`);
   }

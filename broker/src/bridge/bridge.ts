@@ -7,6 +7,7 @@ import type { MqttBroker } from '../broker/mqtt-broker.ts';
 import type { PublishedMessage } from '../broker/types.ts';
 import { topicMatches } from '../contract/index.ts';
 import type { Logger } from '../logger.ts';
+import { JsonPoint, type FieldShape } from '../stores/json-point.ts';
 import { kindOf, type FieldKind, type Point, type TelemetryStore } from '../stores/types.ts';
 import { createBatcher } from './batcher.ts';
 import type { BridgeConfig } from './config.ts';
@@ -32,12 +33,6 @@ export interface Bridge {
   /** points accepted but not yet in the store (memory, batcher, spool) */
   pendingPoints(): number;
   close(): Promise<void>;
-}
-
-interface Inbound {
-  topic: string;
-  payload: Buffer;
-  receivedAtMs: number;
 }
 
 /** Compiles the rules (a bad rule throws RULE_INVALID), opens the spool and starts listening. */
@@ -77,46 +72,72 @@ export async function createBridge(deps: BridgeDeps): Promise<Bridge> {
     (err: unknown) => log.warn({ err: (err as Error).message }, 'stored field kinds unavailable; learning them from traffic'),
   );
 
+  function conflictingKind(fields: Map<string, FieldKind>, field: string, kind: FieldKind): string | null {
+    const known = fields.get(field);
+    if (known === undefined) fields.set(field, kind);
+    else if (known !== kind) return `${field} is ${known}, got ${kind}`;
+    return null;
+  }
+
+  /** Shapes whose kinds already agreed with their measurement's: kinds never change once set, so they always will. */
+  const agreedShapes = new WeakMap<FieldShape, string>();
+
   function conflictingField(point: Point): string | null {
     const fields = fieldsOf(point.measurement);
+    if (point instanceof JsonPoint) {
+      const { shape } = point;
+      if (agreedShapes.get(shape) === point.measurement) return null;
+      for (let f = 0; f < shape.fields.length; f++) {
+        const conflict = conflictingKind(fields, shape.fields[f]!, shape.kinds[f]!);
+        if (conflict) return conflict;
+      }
+      agreedShapes.set(shape, point.measurement);
+      return null;
+    }
     for (const field in point.fields) {
-      const kind = kindOf(point.fields[field]!);
-      const known = fields.get(field);
-      if (known === undefined) fields.set(field, kind);
-      else if (known !== kind) return `${field} is ${known}, got ${kind}`;
+      const conflict = conflictingKind(fields, field, kindOf(point.fields[field]!));
+      if (conflict) return conflict;
     }
     return null;
   }
 
-  let inbox: Inbound[] = [];
+  // The inbox holds the broker's own message objects and their arrival times side by side, so
+  // queuing a message allocates nothing.
+  let inbox: PublishedMessage[] = [];
+  let arrivals: number[] = [];
   let scheduled = false;
 
   function drain(): void {
     scheduled = false;
     const messages = inbox;
+    const times = arrivals;
     inbox = [];
+    arrivals = [];
     let received = 0;
-    for (const m of messages) {
-      const result = mapper.mapTelemetry(m.topic, m.payload, m.receivedAtMs);
+    for (let i = 0; i < messages.length; i++) {
+      const { topic, payload } = messages[i]!;
+      const receivedAtMs = times[i]!;
+      const result = mapper.mapTelemetry(topic, payload, receivedAtMs);
       if (!result.ok) {
-        if (result.reason === 'no-rule' && config.ignoreTopics.some((filter) => topicMatches(filter, m.topic))) continue;
-        deadLetters.send(result.reason, m, result.detail);
+        if (result.reason === 'no-rule' && config.ignoreTopics.some((filter) => topicMatches(filter, topic))) continue;
+        deadLetters.send(result.reason, { topic, payload, receivedAtMs }, result.detail);
         continue;
       }
       const conflict = conflictingField(result.point);
       if (conflict) {
-        deadLetters.send('type-conflict', m, conflict);
+        deadLetters.send('type-conflict', { topic, payload, receivedAtMs }, conflict);
         continue;
       }
       received++;
-      batcher.add(result.point, m.receivedAtMs);
+      batcher.add(result.point, receivedAtMs);
     }
     if (received > 0) metrics.received.inc(received);
   }
 
   const onClientPublish = (message: PublishedMessage) => {
     if (message.topic.startsWith('$')) return; // never $SYS or our own dead letters
-    inbox.push({ topic: message.topic, payload: message.payload, receivedAtMs: now() });
+    inbox.push(message);
+    arrivals.push(now());
     if (!scheduled) {
       scheduled = true;
       setImmediate(drain);

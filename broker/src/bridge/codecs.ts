@@ -2,27 +2,22 @@
 // when the rules are compiled.
 import protobuf from 'protobufjs';
 import { AppError } from '../errors.ts';
+import { createShapeCache, scanFlatJson, type FlatJson } from '../stores/json-point.ts';
 import type { FieldValue } from '../stores/types.ts';
 import type { BridgeCodec } from './config.ts';
 
-export type Decoded = { ok: true; fields: Record<string, FieldValue>; timestampMs: number | null } | { ok: false; detail: string };
+/** Decoded fields, or for a flat JSON object only its shape (the fields stay in the payload's bytes). */
+export type Decoded = { ok: true; fields: Record<string, FieldValue>; timestampMs: number | null } | FlatJson | { ok: false; detail: string };
 export type Decoder = (payload: Buffer) => Decoded;
 
 const numberText = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 export function compileCodec(codec: BridgeCodec, ruleName: string): Decoder {
   switch (codec.type) {
-    case 'json':
-      return (payload) => {
-        let value: unknown;
-        try {
-          value = JSON.parse(payload.toString('utf8'));
-        } catch {
-          return { ok: false, detail: 'not JSON' };
-        }
-        if (!isObject(value)) return { ok: false, detail: 'JSON is not an object' };
-        return fromObject(value, codec.separator, codec.timestampField);
-      };
+    case 'json': {
+      const shapes = createShapeCache();
+      return (payload) => scanFlatJson(payload, codec.timestampField, shapes) ?? decodeJson(payload, codec.separator, codec.timestampField);
+    }
     case 'number':
       return (payload) => {
         const text = payload.toString('utf8').trim();
@@ -54,6 +49,18 @@ export function compileCodec(codec: BridgeCodec, ruleName: string): Decoder {
       };
     }
   }
+}
+
+/** The JSON codec's general path, for whatever the flat scan declines. */
+export function decodeJson(payload: Buffer, separator: string, timestampField: string): Decoded {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return { ok: false, detail: 'not JSON' };
+  }
+  if (!isObject(value)) return { ok: false, detail: 'JSON is not an object' };
+  return fromObject(value, separator, timestampField);
 }
 
 function fromObject(value: Record<string, unknown>, separator: string, timestampField: string): Decoded {

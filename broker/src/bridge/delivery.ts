@@ -125,16 +125,15 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     return true;
   }
 
-  /**
-   * Queued batches to the store, up to maxWritesInFlight at once, so serialising the next batch
-   * overlaps the store's work on the current one. After a failure nothing new starts, and what did
-   * not land goes to the head of the spool in arrival order (the spool only holds newer batches).
-   */
-  async function writeQueued(): Promise<boolean> {
-    if (queue.length === 0) return false;
-    const refused: Batch[] = [];
-    let reason = '';
-    const lane = async () => {
+  /** Writes of the current writeQueued step: lanes running, batches refused, and its end. */
+  let lanes = 0;
+  let refused: Batch[] = [];
+  let refusedReason = '';
+  let lanesDone: (() => void) | null = null;
+
+  async function lane(): Promise<void> {
+    lanes++;
+    try {
       while (queue.length > 0 && refused.length === 0 && !abandoned) {
         const batch = queue.shift()!;
         inflight.add(batch);
@@ -144,15 +143,35 @@ export function createDelivery(options: DeliveryOptions): Delivery {
         if (outcome.ok || !outcome.retryable) settle(batch, outcome);
         else {
           refused.push(batch);
-          reason = outcome.reason;
+          refusedReason = outcome.reason;
         }
       }
-    };
-    await Promise.all(Array.from({ length: options.maxWritesInFlight }, lane));
+    } finally {
+      if (--lanes === 0) lanesDone?.();
+    }
+  }
+
+  /** Starts lanes while fewer than maxWritesInFlight run and batches wait; called again as batches arrive. */
+  function fillLanes(): void {
+    while (lanes < options.maxWritesInFlight && queue.length > 0 && refused.length === 0 && !abandoned) void lane();
+  }
+
+  /**
+   * Queued batches to the store, up to maxWritesInFlight at once, so serialising the next batch
+   * overlaps the store's work on the current one. After a failure nothing new starts, and what did
+   * not land goes to the head of the spool in arrival order (the spool only holds newer batches).
+   */
+  async function writeQueued(): Promise<boolean> {
+    if (queue.length === 0) return false;
+    refused = [];
+    const done = new Promise<void>((resolve) => (lanesDone = resolve));
+    fillLanes();
+    await done;
+    lanesDone = null;
     if (abandoned) return false;
     if (refused.length > 0) {
       toSpool([...inArrivalOrder(refused), ...queue.splice(0)], 'prepend');
-      await failed(reason);
+      await failed(refusedReason);
     }
     return true;
   }
@@ -185,7 +204,10 @@ export function createDelivery(options: DeliveryOptions): Delivery {
         return;
       }
       if (!spool.isEmpty || queue.length >= options.maxQueuedBatches) toSpool([...queue.splice(0), batch], 'append');
-      else queue.push(batch);
+      else {
+        queue.push(batch);
+        if (lanesDone !== null) fillLanes(); // a write step is running: give the batch a lane of its own if one is free
+      }
       kick();
     },
     get isStoreDown() {

@@ -2,6 +2,7 @@
 // start-up (a bad rule throws RULE_INVALID naming it); mapTelemetry itself has no clock, logger or
 // I/O: it is a pure function of its arguments and the compiled rules.
 import { AppError } from '../errors.ts';
+import { JsonPoint } from '../stores/json-point.ts';
 import type { Point } from '../stores/types.ts';
 import { compileCodec, type Decoder } from './codecs.ts';
 import type { BridgeRule } from './config.ts';
@@ -74,8 +75,11 @@ export function compileRules(rules: readonly BridgeRule[]): Mapper {
       if (!route.ok) return route;
       const decoded = route.rule.decode(payload);
       if (!decoded.ok) return { ok: false, reason: 'undecodable', detail: decoded.detail };
+      const timestampMs = decoded.timestampMs ?? receivedAtMs;
+      // The scan takes only non-empty printable ASCII keys, so a shape's names need no check.
+      if ('shape' in decoded) return { ok: true, rule: route.rule.name, point: new JsonPoint(route.measurement, route.tags, payload, decoded.shape, timestampMs) };
       for (const field in decoded.fields) if (!isValidFieldName(field)) return invalidName(field);
-      return { ok: true, rule: route.rule.name, point: { measurement: route.measurement, tags: route.tags, fields: decoded.fields, timestampMs: decoded.timestampMs ?? receivedAtMs } };
+      return { ok: true, rule: route.rule.name, point: { measurement: route.measurement, tags: route.tags, fields: decoded.fields, timestampMs } };
     },
   };
 }

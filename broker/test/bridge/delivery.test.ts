@@ -87,3 +87,32 @@ test('delivery: submit never waits for the store, and close() spools what a hung
   }
   assert.deepEqual(order, Array.from({ length: 1000 }, (_, i) => i));
 });
+
+test('delivery: a batch that arrives while another is being written gets its own write (maxWritesInFlight)', async (t) => {
+  const releases: Array<() => void> = [];
+  let concurrent = 0;
+  let mostConcurrent = 0;
+  const { store } = fakeStore();
+  store.write = async () => {
+    concurrent++;
+    mostConcurrent = Math.max(mostConcurrent, concurrent);
+    await new Promise<void>((resolve) => releases.push(resolve));
+    concurrent--;
+    return { ok: true };
+  };
+  const { delivery } = setup(t, store);
+  delivery.submit(batch(1));
+  await waitFor(() => releases.length === 1, 2000, 'first write');
+  delivery.submit(batch(1)); // arrives while the first write is in flight
+  await waitFor(() => releases.length === 2, 2000, 'second write started before the first ended');
+  assert.equal(mostConcurrent, 2);
+  delivery.submit(batch(1)); // both lanes busy: this one waits for a free lane
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(releases.length, 2);
+  releases.shift()!();
+  await waitFor(() => releases.length === 2, 2000, 'third write after a lane freed');
+  assert.equal(mostConcurrent, 2);
+  for (const release of releases.splice(0)) release();
+  await waitFor(() => delivery.pendingPoints === 0, 2000, 'all written');
+  await delivery.close();
+});

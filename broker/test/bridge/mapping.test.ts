@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { bridgeConfigSchema, type BridgeRule } from '../../src/bridge/config.ts';
 import { compileRules, type MapResult } from '../../src/bridge/mapping.ts';
+import type { Point } from '../../src/stores/types.ts';
 
 const protoFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/reading.proto');
 const T = 1_700_000_000_000;
@@ -12,6 +13,9 @@ const T = 1_700_000_000_000;
 function rules(input: unknown[]): BridgeRule[] {
   return bridgeConfigSchema.parse({ rules: input }).rules;
 }
+
+/** A point as the stores see it (a JsonPoint builds its fields on demand). */
+const plain = (point: Point) => JSON.parse(JSON.stringify(point)) as Point;
 
 const defaultRules = bridgeConfigSchema.parse({}).rules;
 const mixed = rules([
@@ -81,7 +85,8 @@ const cases: Array<{ name: string; rules?: BridgeRule[]; topic: string; payload:
 
 for (const c of cases) {
   test(`mapTelemetry: ${c.name}`, () => {
-    const result = compileRules(c.rules ?? defaultRules).mapTelemetry(c.topic, Buffer.isBuffer(c.payload) ? c.payload : Buffer.from(c.payload), T);
+    const mapped = compileRules(c.rules ?? defaultRules).mapTelemetry(c.topic, Buffer.isBuffer(c.payload) ? c.payload : Buffer.from(c.payload), T);
+    const result = mapped.ok ? { ...mapped, point: plain(mapped.point) } : mapped;
     for (const [key, value] of Object.entries(c.expect)) assert.deepEqual((result as Record<string, unknown>)[key], value, key);
   });
 }

@@ -54,8 +54,7 @@ export function createInfluxStore(options: InfluxStoreOptions): TelemetryStore {
   const agent = new client.Agent({ keepAlive: true, maxSockets: 8 });
   let prepared = false;
 
-  function post(body: string): Promise<{ status: number; text: string }> {
-    const payload = Buffer.from(body);
+  function post(payload: Buffer): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
       const req = client.request(writeUrl, { method: 'POST', agent, headers: { ...headers, 'content-length': payload.length }, signal: AbortSignal.timeout(writeTimeoutMs) }, (res) => {
         const chunks: Buffer[] = [];
