@@ -2,7 +2,8 @@
 //
 //   node --conditions=source --import tsx bench/sqlite-store.ts --encoding [--runs 3]
 //     main-thread cost of handing a 5,000-point batch to a worker: structured clone of the Point[],
-//     JSON.stringify, or the flat arrays of point-batch.ts (medians over 40 batches per run)
+//     JSON.stringify, or the flat arrays of point-batch.ts; and for points that still hold their JSON
+//     payload (JsonPoint), parsing them here or sending their bytes (medians over 40 batches per run)
 //   node --conditions=source --import tsx bench/sqlite-store.ts --schema [--seconds 40]
 //     per-batch SQLite cost with and without an index on points.ts, 19,000 series x 3 fields per
 //     simulated second, and the retention delete of the first 10 s both ways
@@ -15,6 +16,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { createLogger } from '../broker/src/logger.ts';
+import { createShapeCache, JsonPoint, scanFlatJson } from '../broker/src/stores/json-point.ts';
 import { encodeBatch, transferables } from '../broker/src/stores/sqlite/point-batch.ts';
 import { createSqliteStore } from '../broker/src/stores/sqlite/sqlite-store.ts';
 import { defaultSchema, type Point } from '../broker/src/stores/types.ts';
@@ -61,8 +63,31 @@ async function encoding(): Promise<void> {
       results.set(name, [...(results.get(name) ?? []), median(times)]);
     }
   }
+  // Points as the bridge makes them from flat JSON payloads: fresh each batch, fields not yet parsed.
+  const shapes = createShapeCache();
+  const jsonBatch = (b: number): Point[] =>
+    batch((b * batchPoints) % fleet, b).map((p) => {
+      const payload = Buffer.from(JSON.stringify({ ...p.fields, ts: p.timestampMs }));
+      return new JsonPoint(p.measurement, p.tags, payload, scanFlatJson(payload, 'ts', shapes)!.shape, p.timestampMs);
+    });
+  const jsonWays: Record<string, (points: Point[]) => void> = {
+    'JsonPoints, fields parsed here': (points) => ways['flat arrays']!(points.map((p) => ({ measurement: p.measurement, tags: p.tags, fields: p.fields, timestampMs: p.timestampMs }))),
+    'JsonPoints as bytes': ways['flat arrays']!,
+  };
+  for (let run = 0; run < Number(flagValue('runs', '3')); run++) {
+    for (const [name, send] of Object.entries(jsonWays)) {
+      const times: number[] = [];
+      for (const points of Array.from({ length: 40 }, (_, b) => jsonBatch(b))) {
+        const started = process.hrtime.bigint();
+        send(points);
+        times.push(elapsedMs(started));
+        await new Promise((resolve) => echo.once('message', resolve));
+      }
+      results.set(name, [...(results.get(name) ?? []), median(times)]);
+    }
+  }
   await echo.terminate();
-  for (const [name, medians] of results) console.log(`${name.padEnd(17)} ${median(medians).toFixed(2)} ms per ${batchPoints}-point batch on the main thread (runs: ${medians.map((m) => m.toFixed(2)).join(', ')})`);
+  for (const [name, medians] of results) console.log(`${name.padEnd(30)} ${median(medians).toFixed(2)} ms per ${batchPoints}-point batch on the main thread (runs: ${medians.map((m) => m.toFixed(2)).join(', ')})`);
 }
 
 function schemaVariant(dir: string, withTsIndex: boolean, seconds: number): void {

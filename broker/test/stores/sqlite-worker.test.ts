@@ -9,6 +9,7 @@ import { test, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { waitFor } from '../../../test/support/net.ts';
 import { createLogger } from '../../src/logger.ts';
+import { createShapeCache, JsonPoint, scanFlatJson } from '../../src/stores/json-point.ts';
 import { createSqliteStore, type SqliteStoreOptions } from '../../src/stores/sqlite/sqlite-store.ts';
 import { defaultSchema, type HistoryRequest, type Point } from '../../src/stores/types.ts';
 
@@ -76,6 +77,32 @@ test('batches land in the order they were written', async (t) => {
   const writes = Array.from({ length: 20 }, (_, i) => store.write([{ measurement: 'telemetry', tags: { device_id: 'd' }, fields: { hum: i }, timestampMs: T0 }]));
   assert.ok((await Promise.all(writes)).every((o) => o.ok));
   assert.deepEqual(await store.queryHistory(history('d')), [{ t: T0, v: 19 }]);
+});
+
+test('points that still hold their flat JSON payload are stored like plain points, mixed in one batch', async (t) => {
+  const { store } = tempStore(t);
+  const shapes = createShapeCache();
+  const jsonPoint = (device: string, text: string) => {
+    const payload = Buffer.from(text);
+    const flat = scanFlatJson(payload, 'ts', shapes);
+    assert.ok(flat, text);
+    return new JsonPoint('telemetry', Object.freeze({ device_id: device }), payload, flat.shape, flat.timestampMs ?? T0);
+  };
+  const outcome = await store.write([
+    jsonPoint('j1', `{"hum":41.5,"on":true,"mode":"eco, fast","ts":${T0}}`),
+    { measurement: 'telemetry', tags: { device_id: 'p1' }, fields: { hum: 7, on: false, mode: 'off' }, timestampMs: T0 },
+    jsonPoint('j1', `{ "hum" : -2.25 , "on":false,"mode":"x","ts":${T0 + 1000}}`),
+    jsonPoint('j2', `{"hum":0}`),
+  ]);
+  assert.deepEqual(outcome, { ok: true });
+  assert.deepEqual(await store.devices(), [
+    { deviceId: 'j1', lastSeenMs: T0 + 1000, latest: { hum: -2.25, mode: 'x', on: false } },
+    { deviceId: 'j2', lastSeenMs: T0, latest: { hum: 0 } },
+    { deviceId: 'p1', lastSeenMs: T0, latest: { hum: 7, mode: 'off', on: false } },
+  ]);
+  assert.deepEqual(await store.queryHistory(history('j1')), [{ t: T0, v: 41.5 }, { t: T0 + 1000, v: -2.25 }]);
+  const refused = await store.write([jsonPoint('j3', `{"hum":"wet","ts":${T0}}`)]);
+  assert.deepEqual(refused, { ok: false, retryable: false, reason: 'field type conflict', rejectedPoints: 1 });
 });
 
 test('a write the database refuses (file locked) is a retryable outcome, and lands when written again', async (t) => {
