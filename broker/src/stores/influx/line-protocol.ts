@@ -3,7 +3,7 @@
 // 60 % of the throughput influxd can take (bench/bridge-influx.ts). This serialiser writes the same
 // InfluxDB 1.x line protocol straight into one buffer per batch, escaping only strings that need it,
 // with series keys and field keys escaped once; a JsonPoint's values are copied from its payload.
-import { JsonPoint, type FieldShape } from '../json-point.ts';
+import { isSpace, JsonPoint, type FieldShape } from '../json-point.ts';
 import type { FieldValue, Point } from '../types.ts';
 
 // [line protocol] measurement: comma and space; tag keys, tag values, field keys: comma, equals, space;
@@ -87,9 +87,9 @@ export function toLineProtocol(points: readonly Point[]): Buffer {
     const timestamp = String(Math.trunc(point.timestampMs));
     if (point instanceof JsonPoint) {
       // a line is never longer than series + payload + timestamp + separators: `"k":v,` becomes `k=v,`
-      reserve(series.length + point.payload.length + timestamp.length + 2);
+      reserve(series.length + (point.end - point.start) + timestamp.length + 2);
       at += series.copy(out, at);
-      at = copyJsonFields(out, at, point.payload, point.shape);
+      at = copyJsonFields(out, at, point);
     } else {
       let line = '';
       let first = true;
@@ -114,29 +114,27 @@ export function toLineProtocol(points: readonly Point[]): Buffer {
  * scan accepts). The payload was checked by scanFlatJson, so this pass only finds boundaries, in
  * plain loops: these spans are a few bytes long, shorter than a native call is worth.
  */
-function copyJsonFields(out: Buffer, at: number, payload: Buffer, shape: FieldShape): number {
+function copyJsonFields(out: Buffer, at: number, point: JsonPoint): number {
+  const { bytes, end, shape } = point;
   const prefixes = prefixesOf(shape);
-  const n = payload.length;
   let field = 0;
-  let i = indexOf(payload, 0x7b, 0);
+  let i = indexOf(bytes, 0x7b, point.start, end);
   for (let member = 0; member < shape.keyBytes.length; member++) {
-    i = indexOf(payload, 0x22, indexOf(payload, 0x22, i) + 1); // the key's quotes
-    i = indexOf(payload, 0x3a, i) + 1; // colon
-    while (i < n && isSpace(payload[i]!)) i++;
+    i = indexOf(bytes, 0x22, indexOf(bytes, 0x22, i, end) + 1, end); // the key's quotes
+    i = indexOf(bytes, 0x3a, i, end) + 1; // colon
+    while (i < end && isSpace(bytes[i]!)) i++;
     const start = i;
-    if (payload[i] === 0x22) i = indexOf(payload, 0x22, i + 1) + 1;
-    else while (i < n && !isSpace(payload[i]!) && payload[i] !== 0x2c && payload[i] !== 0x7d) i++;
+    if (bytes[i] === 0x22) i = indexOf(bytes, 0x22, i + 1, end) + 1;
+    else while (i < end && !isSpace(bytes[i]!) && bytes[i] !== 0x2c && bytes[i] !== 0x7d) i++;
     if (member === shape.timestampIndex) continue;
     const prefix = prefixes[field++]!;
     for (let j = 0; j < prefix.length; j++) out[at++] = prefix[j]!;
-    for (let j = start; j < i; j++) out[at++] = payload[j]!;
+    for (let j = start; j < i; j++) out[at++] = bytes[j]!;
   }
   return at;
 }
 
-function indexOf(bytes: Buffer, byte: number, from: number): number {
-  while (from < bytes.length && bytes[from] !== byte) from++;
+function indexOf(bytes: Buffer, byte: number, from: number, end: number): number {
+  while (from < end && bytes[from] !== byte) from++;
   return from;
 }
-
-const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
