@@ -209,3 +209,9 @@ test('a JsonPoint keeps a copy of its payload, not the buffer the payload was cu
   assert.deepEqual(point.fields, { a: 1 });
   assert.equal(toLineProtocol([point]).toString(), 'm,device_id=d1 a=1 5\n');
 });
+
+test('toLineProtocol makes room for field keys that grow when escaped', () => {
+  const key = ','.repeat(60);
+  const { point } = decodeBoth(`{${JSON.stringify(key)}:1,"ts":5}`);
+  assert.equal(toLineProtocol([point!]).toString(), `telemetry,device_id=d1 ${'\\,'.repeat(60)}=1 5\n`);
+});

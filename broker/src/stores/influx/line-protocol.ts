@@ -42,16 +42,17 @@ function fieldPrefix(key: string): readonly [first: string, next: string] {
   return prefix;
 }
 
-/** The same prefixes as bytes, per field of a JsonPoint's shape. */
-const shapePrefixes = new WeakMap<FieldShape, Buffer[]>();
+/** The same prefixes as bytes, per field of a JsonPoint's shape, and their total length. */
+const shapePrefixes = new WeakMap<FieldShape, { prefixes: Buffer[]; bytes: number }>();
 
-function prefixesOf(shape: FieldShape): Buffer[] {
-  let prefixes = shapePrefixes.get(shape);
-  if (prefixes === undefined) {
-    prefixes = shape.fields.map((field, f) => Buffer.from(fieldPrefix(field)[f === 0 ? 0 : 1]));
-    shapePrefixes.set(shape, prefixes);
+function prefixesOf(shape: FieldShape): { prefixes: Buffer[]; bytes: number } {
+  let entry = shapePrefixes.get(shape);
+  if (entry === undefined) {
+    const prefixes = shape.fields.map((field, f) => Buffer.from(fieldPrefix(field)[f === 0 ? 0 : 1]));
+    entry = { prefixes, bytes: prefixes.reduce((sum, p) => sum + p.length, 0) };
+    shapePrefixes.set(shape, entry);
   }
-  return prefixes;
+  return entry;
 }
 
 /** Series keys by tags object: the bridge gives every point of one topic the same tags object. */
@@ -86,8 +87,8 @@ export function toLineProtocol(points: readonly Point[]): Buffer {
     const series = seriesKey(point.measurement, point.tags);
     const timestamp = String(Math.trunc(point.timestampMs));
     if (point instanceof JsonPoint) {
-      // a line is never longer than series + payload + timestamp + separators: `"k":v,` becomes `k=v,`
-      reserve(series.length + (point.end - point.start) + timestamp.length + 2);
+      // the values are copied from the payload, so the payload's length bounds theirs
+      reserve(series.length + prefixesOf(point.shape).bytes + (point.end - point.start) + timestamp.length + 2);
       at += series.copy(out, at);
       at = copyJsonFields(out, at, point);
     } else {
@@ -116,7 +117,7 @@ export function toLineProtocol(points: readonly Point[]): Buffer {
  */
 function copyJsonFields(out: Buffer, at: number, point: JsonPoint): number {
   const { bytes, end, shape } = point;
-  const prefixes = prefixesOf(shape);
+  const { prefixes } = prefixesOf(shape);
   let field = 0;
   let i = indexOf(bytes, 0x7b, point.start, end);
   for (let member = 0; member < shape.keyBytes.length; member++) {
