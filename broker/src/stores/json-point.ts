@@ -93,6 +93,8 @@ const openBrace = 0x7b;
 const closeBrace = 0x7d;
 /** numbers longer than this are left to JSON.parse, so a copied number is always finite */
 const maxNumberDigits = 20;
+/** objects with more members are left to JSON.parse (and the scratch arrays stay small) */
+const maxMembers = 256;
 /** a timestamp of at most this many digits is an exact integer */
 const maxTimestampDigits = 15;
 
@@ -180,6 +182,7 @@ export function scanFlatJson(payload: Buffer, timestampField: string, shapes: Sh
     }
     if (isTimestamp && kind !== 'number') return null;
     if (sameAsLast) sameAsLast = members < expected!.keyBytes.length && expected!.keyKinds[members] === kind && bytesEqual(payload, keyStart, keyEnd, expected!.keyBytes[members]!);
+    if (members === maxMembers) return null;
     scratchKeyStart[members] = keyStart;
     scratchKeyEnd[members] = keyEnd;
     scratchKinds[members] = kind;

@@ -215,3 +215,9 @@ test('toLineProtocol makes room for field keys that grow when escaped', () => {
   const { point } = decodeBoth(`{${JSON.stringify(key)}:1,"ts":5}`);
   assert.equal(toLineProtocol([point!]).toString(), `telemetry,device_id=d1 ${'\\,'.repeat(60)}=1 5\n`);
 });
+
+test('scanFlatJson leaves objects of more than 256 members to JSON.parse', () => {
+  const members = (n: number) => `{${Array.from({ length: n }, (_, i) => `"f${i}":${i}`).join(',')}}`;
+  assert.ok(decodeBoth(members(256)).flat);
+  assert.equal(decodeBoth(members(257)).flat, null);
+});
