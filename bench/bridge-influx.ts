@@ -1,8 +1,8 @@
 // Bridge throughput into InfluxDB against the raw ceiling of the same influxd, in one run.
 //
-//   node --conditions=source --import tsx bench/bridge-influx.ts [--points 1000000] [--runs 3] [--batch 5000] [--cores both|separate|shared]
+//   node --conditions=source --import tsx bench/bridge-influx.ts [--points 500000] [--runs 5] [--batch 5000] [--cores both|separate|shared]
 //
-// Per run, each on a fresh database of one influxd (Debian 1.6.7, started here):
+// Per run, each measurement on an influxd of its own (Debian 1.6.7, started here and removed after):
 //   ceiling      pre-serialised line protocol POSTed to /write?precision=ms; best of 1 and 2 batches in flight
 //   lineproto    the store's write path: plain Point objects → toLineProtocol → POST /write (one in flight)
 //   writePoints  the `influx` package's writePoints with the same points and batches
@@ -10,11 +10,11 @@
 //                timed from the first event until the store holds every point (count query: zero loss).
 //                The events arrive as one burst, so the memory queue is sized to hold it: the figure is
 //                the write path's; with the default queue (20 batches) the rest of a burst is spooled.
-// A first, uncounted run warms up the JIT and influxd. Prints medians (points/s), the bridge's ratio
+// A first, uncounted run warms up the JIT. Prints medians (points/s), the bridge's ratio
 // to the ceiling and the bridge's own CPU time per point (this process: mapping, batching,
 // serialising, HTTP); JSON to bench/results/.
 //
-// Cores (taskset), each layout with its own influxd, the ceiling and the bridge measured alike:
+// Cores (taskset), the ceiling and the bridge measured alike:
 //   separate  influxd on every core but the first, this process (the bridge) on the first: the store
 //             gets the same CPU whether the ceiling or the bridge feeds it, so the ratio is the bridge's
 //             cost to the store's throughput, as when InfluxDB runs on a host of its own.
@@ -37,7 +37,7 @@ import { createInfluxStore } from '../broker/src/stores/influx/influx-store.ts';
 import { toLineProtocol } from '../broker/src/stores/influx/line-protocol.ts';
 import { defaultSchema, type Point } from '../broker/src/stores/types.ts';
 
-const { values } = parseArgs({ options: { points: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' }, batch: { type: 'string', default: '5000' }, cores: { type: 'string', default: 'both' } } });
+const { values } = parseArgs({ options: { points: { type: 'string', default: '500000' }, runs: { type: 'string', default: '5' }, batch: { type: 'string', default: '5000' }, cores: { type: 'string', default: 'both' } } });
 const total = Number(values.points);
 const runs = Number(values.runs);
 const batchSize = Number(values.batch);
@@ -112,13 +112,16 @@ const timed = async (work: () => Promise<void>) => {
 };
 
 /** The ceiling: pre-serialised batches, the best of one and two in flight (the bridge writes two at once). */
-async function ceiling(url: string, run: number, baseTs: number): Promise<number> {
+async function ceiling(fresh: FreshInfluxd, run: number, baseTs: number): Promise<number> {
   const bodies = chunks(points(baseTs), batchSize).map((batch) => toLineProtocol(batch));
   let best = 0;
   for (const inFlight of [1, 2]) {
-    const db = `ceiling${inFlight}_${run}`;
-    await createDb(url, db);
-    best = Math.max(best, await timed(() => postAll(url, db, bodies, inFlight)));
+    const rate = await fresh(async (url) => {
+      const db = `ceiling${inFlight}_${run}`;
+      await createDb(url, db);
+      return timed(() => postAll(url, db, bodies, inFlight));
+    });
+    best = Math.max(best, rate);
   }
   return best;
 }
@@ -192,41 +195,50 @@ function pin(pid: number, cpuList: string): void {
   execFileSync('taskset', ['-a', '-cp', cpuList, String(pid)], { stdio: 'ignore' });
 }
 
+/** Runs one measurement against an influxd of its own, so none pays for another's data (compactions). */
+type FreshInfluxd = <T>(work: (url: string) => Promise<T>) => Promise<T>;
+
+function freshInfluxd(layout: Layout): FreshInfluxd {
+  return async (work) => {
+    // influxd sizes its Go scheduler from the cores it may use when it starts: start it unpinned.
+    pin(process.pid, allCores);
+    const influxd = await startInfluxd();
+    try {
+      if (layout === 'separate') {
+        pin(influxd.process!.pid!, cores === 2 ? '1' : `1-${cores - 1}`);
+        pin(process.pid, '0');
+      }
+      return await work(influxd.url);
+    } finally {
+      await influxd.destroy();
+    }
+  };
+}
+
 async function measure(layout: Layout) {
   if (layout === 'separate' && cores < 2) throw new Error('--cores separate needs at least 2 cores');
-  // influxd sizes its Go scheduler from the cores it may use when it starts: start it unpinned.
-  pin(process.pid, allCores);
-  const influxd = await startInfluxd();
-  if (layout === 'separate') {
-    pin(influxd.process!.pid!, cores === 2 ? '1' : `1-${cores - 1}`);
-    pin(process.pid, '0');
-  }
+  const fresh = freshInfluxd(layout);
   const results: Record<string, number[]> = { ceiling: [], lineproto: [], writePoints: [], bridge: [] };
   const lost: number[] = [];
   const spooled: number[] = [];
   const cpuUs: number[] = [];
-  try {
-    // Run 0 warms up the JIT and influxd and is not counted.
-    for (let run = 0; run <= runs; run++) {
-      const baseTs = Date.now() - 3_600_000 - run * 600_000;
-      // Each phase makes and drops its own data, so none of it is live while another is timed.
-      // The bridge runs right after the ceiling, so their ratio is taken under the same load.
-      const ceilingPerSec = await ceiling(influxd.url, run, baseTs);
-      const bridge = await bridgeRun(influxd.url, run, baseTs);
-      const figures = { ceiling: ceilingPerSec, lineproto: await lineProtocolStore(influxd.url, run, baseTs), writePoints: await writePoints(influxd.url, run, baseTs) };
-      const line = `${Object.entries({ ...figures, bridge: bridge.pointsPerSec }).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')} points/s; bridge lost ${bridge.lost}, spooled ${bridge.spooled}, bridge cpu ${bridge.cpuMicrosPerPoint.toFixed(2)} µs/point`;
-      if (run === 0) {
-        console.log(`${layout} warm-up (not counted): ${line}`);
-        continue;
-      }
-      for (const [k, v] of Object.entries({ ...figures, bridge: bridge.pointsPerSec })) results[k]!.push(v);
-      lost.push(bridge.lost);
-      spooled.push(bridge.spooled);
-      cpuUs.push(bridge.cpuMicrosPerPoint);
-      console.log(`${layout} run ${run}/${runs}: ${line}`);
+  // Run 0 warms up the JIT and is not counted.
+  for (let run = 0; run <= runs; run++) {
+    const baseTs = Date.now() - 3_600_000 - run * 600_000;
+    // Each phase makes and drops its own data, so none of it is live while another is timed.
+    const ceilingPerSec = await ceiling(fresh, run, baseTs);
+    const bridge = await fresh((url) => bridgeRun(url, run, baseTs));
+    const figures = { ceiling: ceilingPerSec, lineproto: await fresh((url) => lineProtocolStore(url, run, baseTs)), writePoints: await fresh((url) => writePoints(url, run, baseTs)) };
+    const line = `${Object.entries({ ...figures, bridge: bridge.pointsPerSec }).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')} points/s; bridge lost ${bridge.lost}, spooled ${bridge.spooled}, bridge cpu ${bridge.cpuMicrosPerPoint.toFixed(2)} µs/point`;
+    if (run === 0) {
+      console.log(`${layout} warm-up (not counted): ${line}`);
+      continue;
     }
-  } finally {
-    await influxd.destroy();
+    for (const [k, v] of Object.entries({ ...figures, bridge: bridge.pointsPerSec })) results[k]!.push(v);
+    lost.push(bridge.lost);
+    spooled.push(bridge.spooled);
+    cpuUs.push(bridge.cpuMicrosPerPoint);
+    console.log(`${layout} run ${run}/${runs}: ${line}`);
   }
   return {
     cores: layout,
