@@ -58,9 +58,10 @@ export class JsonPoint implements Point {
         slab = Buffer.allocUnsafeSlow(slabBytes);
         slabUsed = 0;
       }
+      slab.set(payload, slabUsed);
       this.bytes = slab;
       this.start = slabUsed;
-      slabUsed += payload.copy(slab, slabUsed);
+      slabUsed += payload.length;
     }
     this.end = this.start + payload.length;
   }

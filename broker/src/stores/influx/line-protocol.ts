@@ -72,6 +72,24 @@ function seriesKey(measurement: string, tags: Readonly<Record<string, string>>):
   return series;
 }
 
+/** a space, up to 16 digits of epoch ms and a sign, a newline */
+const maxTimestampBytes = 19;
+
+/** Writes a safe integer's decimal digits (timestamps: no string made per point). */
+function writeInteger(out: Buffer, at: number, value: number): number {
+  if (value < 0) {
+    out[at++] = 0x2d;
+    value = -value;
+  }
+  let digits = 1;
+  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  for (let i = at + digits - 1; i >= at; i--) {
+    out[i] = 0x30 + (value % 10);
+    value = Math.floor(value / 10);
+  }
+  return at + digits;
+}
+
 /** Serialises points, one line each, into one buffer. */
 export function toLineProtocol(points: readonly Point[]): Buffer {
   let out = Buffer.allocUnsafe(points.length * 128);
@@ -85,12 +103,11 @@ export function toLineProtocol(points: readonly Point[]): Buffer {
   for (let i = 0; i < points.length; i++) {
     const point = points[i]!;
     const series = seriesKey(point.measurement, point.tags);
-    const timestamp = String(Math.trunc(point.timestampMs));
     if (point instanceof JsonPoint) {
       // the values are copied from the payload, so the payload's length bounds theirs
-      reserve(series.length + prefixesOf(point.shape).bytes + (point.end - point.start) + timestamp.length + 2);
-      at += series.copy(out, at);
-      at = copyJsonFields(out, at, point);
+      reserve(series.length + prefixesOf(point.shape).bytes + (point.end - point.start) + maxTimestampBytes);
+      out.set(series, at);
+      at = copyJsonFields(out, at + series.length, point);
     } else {
       let line = '';
       let first = true;
@@ -98,12 +115,13 @@ export function toLineProtocol(points: readonly Point[]): Buffer {
         line += fieldPrefix(k)[first ? 0 : 1] + fieldValue(point.fields[k]!);
         first = false;
       }
-      reserve(series.length + Buffer.byteLength(line) + timestamp.length + 2);
-      at += series.copy(out, at);
+      reserve(series.length + Buffer.byteLength(line) + maxTimestampBytes);
+      out.set(series, at);
+      at += series.length;
       at += out.write(line, at);
     }
     out[at++] = 0x20;
-    at += out.write(timestamp, at, 'latin1');
+    at = writeInteger(out, at, Math.trunc(point.timestampMs));
     out[at++] = 0x0a;
   }
   return out.subarray(0, at);
