@@ -1,24 +1,29 @@
 // Bridge throughput into InfluxDB against the raw ceiling of the same influxd, in one run.
 //
-//   node --conditions=source --import tsx bench/bridge-influx.ts [--points 200000] [--runs 5] [--batch 5000]
+//   node --conditions=source --import tsx bench/bridge-influx.ts [--points 500000] [--runs 5] [--batch 5000] [--cores both|separate|shared]
 //
-// A first, uncounted run warms up the JIT and influxd.
-//
-// Per run, each on a fresh database of one influxd (Debian 1.6.7, started here):
+// Per run, each measurement on an influxd of its own (Debian 1.6.7, started here and removed after):
 //   ceiling      pre-serialised line protocol POSTed to /write?precision=ms; best of 1 and 2 batches in flight
-//   lineproto    the store's hot path: Point objects → toLineProtocol → POST /write (one in flight)
+//   lineproto    the store's write path: plain Point objects → toLineProtocol → POST /write (one in flight)
 //   writePoints  the `influx` package's writePoints with the same points and batches
 //   bridge       the whole bridge: client-publish events → mapping → batcher → delivery → influxd,
 //                timed from the first event until the store holds every point (count query: zero loss).
 //                The events arrive as one burst, so the memory queue is sized to hold it: the figure is
 //                the write path's; with the default queue (20 batches) the rest of a burst is spooled.
-// Prints medians (points/s), the bridge's ratio to the ceiling and the bridge's own CPU time per
-// point (this process: mapping, batching, serialising, HTTP), which does not depend on the load of
-// the machine; JSON lines to bench/results/. The bridge and influxd share the machine's cores, so on a
-// busy machine the ratio falls with the CPU the bridge itself needs.
+// A first, uncounted run warms up the JIT. Prints medians (points/s), the bridge's ratio
+// to the ceiling and the bridge's own CPU time per point (this process: mapping, batching,
+// serialising, HTTP); JSON to bench/results/.
+//
+// Cores (taskset), the ceiling and the bridge measured alike:
+//   separate  influxd on every core but the first, this process (the bridge) on the first: the store
+//             gets the same CPU whether the ceiling or the bridge feeds it, so the ratio is the bridge's
+//             cost to the store's throughput, as when InfluxDB runs on a host of its own.
+//   shared    both on all cores: on a small machine influxd's ceiling takes nearly every core, so the
+//             ratio also pays for the CPU the bridge itself needs (its µs per point).
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { InfluxDB } from 'influx';
@@ -32,7 +37,7 @@ import { createInfluxStore } from '../broker/src/stores/influx/influx-store.ts';
 import { toLineProtocol } from '../broker/src/stores/influx/line-protocol.ts';
 import { defaultSchema, type Point } from '../broker/src/stores/types.ts';
 
-const { values } = parseArgs({ options: { points: { type: 'string', default: '200000' }, runs: { type: 'string', default: '5' }, batch: { type: 'string', default: '5000' } } });
+const { values } = parseArgs({ options: { points: { type: 'string', default: '500000' }, runs: { type: 'string', default: '5' }, batch: { type: 'string', default: '5000' }, cores: { type: 'string', default: 'both' } } });
 const total = Number(values.points);
 const runs = Number(values.runs);
 const batchSize = Number(values.batch);
@@ -42,7 +47,7 @@ const log = createLogger('silent');
 /**
  * The bridge's input as a broker hands it over: each event carries a topic string and a payload
  * slice made when it is emitted (as the MQTT parser makes them), cut from one prepared buffer so the
- * test data does not sit in the heap as 200,000 objects and tax the bridge's garbage collector.
+ * test data does not sit in the heap as a million objects and tax the bridge's garbage collector.
  */
 function messageSource(baseTs: number): (i: number) => { topic: string; payload: Buffer } {
   const ends = new Uint32Array(total + 1);
@@ -107,13 +112,16 @@ const timed = async (work: () => Promise<void>) => {
 };
 
 /** The ceiling: pre-serialised batches, the best of one and two in flight (the bridge writes two at once). */
-async function ceiling(url: string, run: number, baseTs: number): Promise<number> {
+async function ceiling(fresh: FreshInfluxd, run: number, baseTs: number): Promise<number> {
   const bodies = chunks(points(baseTs), batchSize).map((batch) => toLineProtocol(batch));
   let best = 0;
   for (const inFlight of [1, 2]) {
-    const db = `ceiling${inFlight}_${run}`;
-    await createDb(url, db);
-    best = Math.max(best, await timed(() => postAll(url, db, bodies, inFlight)));
+    const rate = await fresh(async (url) => {
+      const db = `ceiling${inFlight}_${run}`;
+      await createDb(url, db);
+      return timed(() => postAll(url, db, bodies, inFlight));
+    });
+    best = Math.max(best, rate);
   }
   return best;
 }
@@ -177,38 +185,63 @@ async function bridgeRun(url: string, run: number, baseTs: number): Promise<Brid
   return { pointsPerSec, cpuMicrosPerPoint: (cpu.user + cpu.system) / total, spooled, lost: total + 1 - (await count(url, db)) };
 }
 
-async function main(): Promise<void> {
-  const influxd = await startInfluxd();
+type Layout = 'separate' | 'shared';
+
+const cores = availableParallelism();
+const allCores = `0-${cores - 1}`;
+
+/** Sets the cores a process (every thread of it) may run on. */
+function pin(pid: number, cpuList: string): void {
+  execFileSync('taskset', ['-a', '-cp', cpuList, String(pid)], { stdio: 'ignore' });
+}
+
+/** Runs one measurement against an influxd of its own, so none pays for another's data (compactions). */
+type FreshInfluxd = <T>(work: (url: string) => Promise<T>) => Promise<T>;
+
+function freshInfluxd(layout: Layout): FreshInfluxd {
+  return async (work) => {
+    // influxd sizes its Go scheduler from the cores it may use when it starts: start it unpinned.
+    pin(process.pid, allCores);
+    const influxd = await startInfluxd();
+    try {
+      if (layout === 'separate') {
+        pin(influxd.process!.pid!, cores === 2 ? '1' : `1-${cores - 1}`);
+        pin(process.pid, '0');
+      }
+      return await work(influxd.url);
+    } finally {
+      await influxd.destroy();
+    }
+  };
+}
+
+async function measure(layout: Layout) {
+  if (layout === 'separate' && cores < 2) throw new Error('--cores separate needs at least 2 cores');
+  const fresh = freshInfluxd(layout);
   const results: Record<string, number[]> = { ceiling: [], lineproto: [], writePoints: [], bridge: [] };
   const lost: number[] = [];
   const spooled: number[] = [];
-  /** CPU time of this process per bridged point: less exposed than throughput to the load of the machine */
   const cpuUs: number[] = [];
-  try {
-    // Run 0 warms up the JIT and influxd and is not counted.
-    for (let run = 0; run <= runs; run++) {
-      const baseTs = Date.now() - 3_600_000 - run * 600_000;
-      // Each phase makes and drops its own data, so none of it is live while another is timed.
-      const figures = { ceiling: await ceiling(influxd.url, run, baseTs), lineproto: await lineProtocolStore(influxd.url, run, baseTs), writePoints: await writePoints(influxd.url, run, baseTs) };
-      const bridge = await bridgeRun(influxd.url, run, baseTs);
-      const line = `${Object.entries({ ...figures, bridge: bridge.pointsPerSec }).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')} points/s; bridge lost ${bridge.lost}, spooled ${bridge.spooled}, bridge cpu ${bridge.cpuMicrosPerPoint.toFixed(2)} µs/point`;
-      if (run === 0) {
-        console.log(`warm-up (not counted): ${line}`);
-        continue;
-      }
-      for (const [k, v] of Object.entries({ ...figures, bridge: bridge.pointsPerSec })) results[k]!.push(v);
-      lost.push(bridge.lost);
-      spooled.push(bridge.spooled);
-      cpuUs.push(bridge.cpuMicrosPerPoint);
-      console.log(`run ${run}/${runs}: ${line}`);
+  // Run 0 warms up the JIT and is not counted.
+  for (let run = 0; run <= runs; run++) {
+    const baseTs = Date.now() - 3_600_000 - run * 600_000;
+    // Each phase makes and drops its own data, so none of it is live while another is timed.
+    const ceilingPerSec = await ceiling(fresh, run, baseTs);
+    const bridge = await fresh((url) => bridgeRun(url, run, baseTs));
+    const figures = { ceiling: ceilingPerSec, lineproto: await fresh((url) => lineProtocolStore(url, run, baseTs)), writePoints: await fresh((url) => writePoints(url, run, baseTs)) };
+    const line = `${Object.entries({ ...figures, bridge: bridge.pointsPerSec }).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')} points/s; bridge lost ${bridge.lost}, spooled ${bridge.spooled}, bridge cpu ${bridge.cpuMicrosPerPoint.toFixed(2)} µs/point`;
+    if (run === 0) {
+      console.log(`${layout} warm-up (not counted): ${line}`);
+      continue;
     }
-  } finally {
-    await influxd.destroy();
+    for (const [k, v] of Object.entries({ ...figures, bridge: bridge.pointsPerSec })) results[k]!.push(v);
+    lost.push(bridge.lost);
+    spooled.push(bridge.spooled);
+    cpuUs.push(bridge.cpuMicrosPerPoint);
+    console.log(`${layout} run ${run}/${runs}: ${line}`);
   }
-  const summary = {
-    points: total,
-    batchPoints: batchSize,
-    runs,
+  return {
+    cores: layout,
     medianPointsPerSec: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(median(v))])),
     bridgeToCeiling: Number((median(results.bridge!) / median(results.ceiling!)).toFixed(3)),
     /** the same ratio taken within each run, then the median: less exposed to load changing between runs */
@@ -218,6 +251,13 @@ async function main(): Promise<void> {
     lostPoints: lost.reduce((a, b) => a + b, 0),
     spooledPoints: spooled.reduce((a, b) => a + b, 0),
   };
+}
+
+async function main(): Promise<void> {
+  const layouts: Layout[] = values.cores === 'both' ? ['separate', 'shared'] : values.cores === 'separate' || values.cores === 'shared' ? [values.cores] : [];
+  if (layouts.length === 0) throw new Error(`--cores ${values.cores}: expected both, separate or shared`);
+  const summary = { points: total, batchPoints: batchSize, runs, layouts: [] as Array<Awaited<ReturnType<typeof measure>>> };
+  for (const layout of layouts) summary.layouts.push(await measure(layout));
   console.log(JSON.stringify(summary, null, 2));
   const out = path.resolve(path.dirname(new URL(import.meta.url).pathname), 'results');
   mkdirSync(out, { recursive: true });

@@ -196,3 +196,28 @@ test('toLineProtocol writes a JsonPoint from its bytes, timestamp key left out',
   const { point } = decodeBoth('{ "t" : 21.50 ,"ts":1600000000123, "on":true,"mode":"eco"}');
   assert.equal(toLineProtocol([point!]).toString(), 'telemetry,device_id=d1 t=21.50,on=true,mode="eco" 1600000000123\n');
 });
+
+test('a JsonPoint keeps a copy of its payload, not the buffer the payload was cut from', () => {
+  const read = Buffer.alloc(64 * 1024, 0x20);
+  const text = '{"a":1,"ts":5}';
+  read.write(text, 1000, 'latin1');
+  const payload = read.subarray(1000, 1000 + text.length);
+  const flat = scanFlatJson(payload, 'ts', createShapeCache())!;
+  const point = new JsonPoint('m', tags, payload, flat.shape, 5);
+  read.fill(0); // the broker's buffer is reused or freed
+  assert.notEqual(point.bytes.buffer, read.buffer);
+  assert.deepEqual(point.fields, { a: 1 });
+  assert.equal(toLineProtocol([point]).toString(), 'm,device_id=d1 a=1 5\n');
+});
+
+test('toLineProtocol makes room for field keys that grow when escaped', () => {
+  const key = ','.repeat(60);
+  const { point } = decodeBoth(`{${JSON.stringify(key)}:1,"ts":5}`);
+  assert.equal(toLineProtocol([point!]).toString(), `telemetry,device_id=d1 ${'\\,'.repeat(60)}=1 5\n`);
+});
+
+test('scanFlatJson leaves objects of more than 256 members to JSON.parse', () => {
+  const members = (n: number) => `{${Array.from({ length: n }, (_, i) => `"f${i}":${i}`).join(',')}}`;
+  assert.ok(decodeBoth(members(256)).flat);
+  assert.equal(decodeBoth(members(257)).flat, null);
+});

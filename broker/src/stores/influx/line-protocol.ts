@@ -3,7 +3,7 @@
 // 60 % of the throughput influxd can take (bench/bridge-influx.ts). This serialiser writes the same
 // InfluxDB 1.x line protocol straight into one buffer per batch, escaping only strings that need it,
 // with series keys and field keys escaped once; a JsonPoint's values are copied from its payload.
-import { JsonPoint, type FieldShape } from '../json-point.ts';
+import { isSpace, JsonPoint, type FieldShape } from '../json-point.ts';
 import type { FieldValue, Point } from '../types.ts';
 
 // [line protocol] measurement: comma and space; tag keys, tag values, field keys: comma, equals, space;
@@ -42,16 +42,17 @@ function fieldPrefix(key: string): readonly [first: string, next: string] {
   return prefix;
 }
 
-/** The same prefixes as bytes, per field of a JsonPoint's shape. */
-const shapePrefixes = new WeakMap<FieldShape, Buffer[]>();
+/** The same prefixes as bytes, per field of a JsonPoint's shape, and their total length. */
+const shapePrefixes = new WeakMap<FieldShape, { prefixes: Buffer[]; bytes: number }>();
 
-function prefixesOf(shape: FieldShape): Buffer[] {
-  let prefixes = shapePrefixes.get(shape);
-  if (prefixes === undefined) {
-    prefixes = shape.fields.map((field, f) => Buffer.from(fieldPrefix(field)[f === 0 ? 0 : 1]));
-    shapePrefixes.set(shape, prefixes);
+function prefixesOf(shape: FieldShape): { prefixes: Buffer[]; bytes: number } {
+  let entry = shapePrefixes.get(shape);
+  if (entry === undefined) {
+    const prefixes = shape.fields.map((field, f) => Buffer.from(fieldPrefix(field)[f === 0 ? 0 : 1]));
+    entry = { prefixes, bytes: prefixes.reduce((sum, p) => sum + p.length, 0) };
+    shapePrefixes.set(shape, entry);
   }
-  return prefixes;
+  return entry;
 }
 
 /** Series keys by tags object: the bridge gives every point of one topic the same tags object. */
@@ -71,6 +72,24 @@ function seriesKey(measurement: string, tags: Readonly<Record<string, string>>):
   return series;
 }
 
+/** a space, up to 16 digits of epoch ms and a sign, a newline */
+const maxTimestampBytes = 19;
+
+/** Writes a safe integer's decimal digits (timestamps: no string made per point). */
+function writeInteger(out: Buffer, at: number, value: number): number {
+  if (value < 0) {
+    out[at++] = 0x2d;
+    value = -value;
+  }
+  let digits = 1;
+  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  for (let i = at + digits - 1; i >= at; i--) {
+    out[i] = 0x30 + (value % 10);
+    value = Math.floor(value / 10);
+  }
+  return at + digits;
+}
+
 /** Serialises points, one line each, into one buffer. */
 export function toLineProtocol(points: readonly Point[]): Buffer {
   let out = Buffer.allocUnsafe(points.length * 128);
@@ -84,12 +103,11 @@ export function toLineProtocol(points: readonly Point[]): Buffer {
   for (let i = 0; i < points.length; i++) {
     const point = points[i]!;
     const series = seriesKey(point.measurement, point.tags);
-    const timestamp = String(Math.trunc(point.timestampMs));
     if (point instanceof JsonPoint) {
-      // a line is never longer than series + payload + timestamp + separators: `"k":v,` becomes `k=v,`
-      reserve(series.length + point.payload.length + timestamp.length + 2);
-      at += series.copy(out, at);
-      at = copyJsonFields(out, at, point.payload, point.shape);
+      // the values are copied from the payload, so the payload's length bounds theirs
+      reserve(series.length + prefixesOf(point.shape).bytes + (point.end - point.start) + maxTimestampBytes);
+      out.set(series, at);
+      at = copyJsonFields(out, at + series.length, point);
     } else {
       let line = '';
       let first = true;
@@ -97,12 +115,13 @@ export function toLineProtocol(points: readonly Point[]): Buffer {
         line += fieldPrefix(k)[first ? 0 : 1] + fieldValue(point.fields[k]!);
         first = false;
       }
-      reserve(series.length + Buffer.byteLength(line) + timestamp.length + 2);
-      at += series.copy(out, at);
+      reserve(series.length + Buffer.byteLength(line) + maxTimestampBytes);
+      out.set(series, at);
+      at += series.length;
       at += out.write(line, at);
     }
     out[at++] = 0x20;
-    at += out.write(timestamp, at, 'latin1');
+    at = writeInteger(out, at, Math.trunc(point.timestampMs));
     out[at++] = 0x0a;
   }
   return out.subarray(0, at);
@@ -114,29 +133,27 @@ export function toLineProtocol(points: readonly Point[]): Buffer {
  * scan accepts). The payload was checked by scanFlatJson, so this pass only finds boundaries, in
  * plain loops: these spans are a few bytes long, shorter than a native call is worth.
  */
-function copyJsonFields(out: Buffer, at: number, payload: Buffer, shape: FieldShape): number {
-  const prefixes = prefixesOf(shape);
-  const n = payload.length;
+function copyJsonFields(out: Buffer, at: number, point: JsonPoint): number {
+  const { bytes, end, shape } = point;
+  const { prefixes } = prefixesOf(shape);
   let field = 0;
-  let i = indexOf(payload, 0x7b, 0);
+  let i = indexOf(bytes, 0x7b, point.start, end);
   for (let member = 0; member < shape.keyBytes.length; member++) {
-    i = indexOf(payload, 0x22, indexOf(payload, 0x22, i) + 1); // the key's quotes
-    i = indexOf(payload, 0x3a, i) + 1; // colon
-    while (i < n && isSpace(payload[i]!)) i++;
+    i = indexOf(bytes, 0x22, indexOf(bytes, 0x22, i, end) + 1, end); // the key's quotes
+    i = indexOf(bytes, 0x3a, i, end) + 1; // colon
+    while (i < end && isSpace(bytes[i]!)) i++;
     const start = i;
-    if (payload[i] === 0x22) i = indexOf(payload, 0x22, i + 1) + 1;
-    else while (i < n && !isSpace(payload[i]!) && payload[i] !== 0x2c && payload[i] !== 0x7d) i++;
+    if (bytes[i] === 0x22) i = indexOf(bytes, 0x22, i + 1, end) + 1;
+    else while (i < end && !isSpace(bytes[i]!) && bytes[i] !== 0x2c && bytes[i] !== 0x7d) i++;
     if (member === shape.timestampIndex) continue;
     const prefix = prefixes[field++]!;
     for (let j = 0; j < prefix.length; j++) out[at++] = prefix[j]!;
-    for (let j = start; j < i; j++) out[at++] = payload[j]!;
+    for (let j = start; j < i; j++) out[at++] = bytes[j]!;
   }
   return at;
 }
 
-function indexOf(bytes: Buffer, byte: number, from: number): number {
-  while (from < bytes.length && bytes[from] !== byte) from++;
+function indexOf(bytes: Buffer, byte: number, from: number, end: number): number {
+  while (from < end && bytes[from] !== byte) from++;
   return from;
 }
-
-const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
