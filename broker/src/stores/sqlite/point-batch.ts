@@ -52,8 +52,8 @@ export function encodeBatch(points: readonly Point[]): PointBatch {
     }
     tagCounts[i] = tags;
     if (point instanceof JsonPoint) {
-      json.set(point.payload, jsonAt);
-      jsonAt += point.payload.length;
+      json.set(point.bytes.subarray(point.start, point.end), jsonAt);
+      jsonAt += point.end - point.start;
       for (const name of point.shape.fields) strings.push(name);
       for (const kind of point.shape.kinds) kinds.push(kindCodes[kind]);
       fieldCounts[i] = point.shape.fields.length;
@@ -67,7 +67,7 @@ export function encodeBatch(points: readonly Point[]): PointBatch {
 
 function jsonBytes(points: readonly Point[]): number {
   let total = 0;
-  for (const point of points) if (point instanceof JsonPoint) total += point.payload.length;
+  for (const point of points) if (point instanceof JsonPoint) total += point.end - point.start;
   return total;
 }
 
