@@ -1,11 +1,12 @@
 // How a batch of points crosses to the database worker: a few flat arrays instead of the nested
 // Point objects. Encoding plus postMessage of 5,000 points (2 tags, 3 numeric fields) costs the main
-// thread a median 1.6 ms this way, against 2.2 ms for structured-cloning the Point[] and 3.9 ms for
-// JSON.stringify (bench/sqlite-store.ts --encoding): the typed arrays are moved, not copied, and the
-// only objects left to clone are two arrays of strings.
+// thread a median 1.9 ms this way, against 2.4 ms for structured-cloning the Point[] and 4.1 ms for
+// JSON.stringify (bench/sqlite-store.ts --encoding --runs 5, on a busy 2-core machine): the typed
+// arrays are moved, not copied, and the only objects left to clone are two arrays of strings.
 // A point that still holds its flat JSON payload (JsonPoint) is not parsed here: its bytes are
 // copied into one buffer and the worker parses them. Reading `fields` would run JSON.parse on the
-// main thread: 5,000 such points cost a median 6.1 ms that way, 2.6 ms as bytes (same bench).
+// main thread: 5,000 such points cost a median 6.8 ms that way, 2.7 ms as bytes (same bench); a
+// structured clone of a JsonPoint would copy the whole slab its payload sits in.
 import { JsonPoint } from '../json-point.ts';
 import type { Point } from '../types.ts';
 
