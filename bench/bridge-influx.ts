@@ -11,8 +11,8 @@
 //                The events arrive as one burst, so the memory queue is sized to hold it: the figure is
 //                the write path's; with the default queue (20 batches) the rest of a burst is spooled.
 // A first, uncounted run warms up the JIT. Prints medians (points/s), the bridge's ratio
-// to the ceiling and the bridge's own CPU time per point (this process: mapping, batching,
-// serialising, HTTP); JSON to bench/results/.
+// to the ceiling, the bridge's own CPU time per point (this process: mapping, batching,
+// serialising, HTTP) and influxd's (from /proc) with the cores it kept busy; JSON to bench/results/.
 //
 // Cores (taskset), the ceiling and the bridge measured alike:
 //   separate  influxd on every core but the first, this process (the bridge) on the first: the store
@@ -21,7 +21,7 @@
 //   shared    both on all cores: on a small machine influxd's ceiling takes nearly every core, so the
 //             ratio also pays for the CPU the bridge itself needs (its µs per point).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -105,39 +105,58 @@ async function postAll(url: string, db: string, bodies: Buffer[], inFlight: numb
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const timed = async (work: () => Promise<void>) => {
+/** The influxd being measured, set by freshInfluxd. */
+let influxdPid = 0;
+
+/** CPU time influxd has used, in µs (utime + stime from /proc, in clock ticks of 10 ms). */
+function influxdCpuMicros(): number {
+  const fields = readFileSync(`/proc/${influxdPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+interface Timed {
+  perSec: number;
+  /** influxd's CPU per point while it took them, and the cores it kept busy */
+  influxdMicrosPerPoint: number;
+  influxdCores: number;
+}
+
+async function timed(work: () => Promise<void>): Promise<Timed> {
+  const cpu0 = influxdCpuMicros();
   const t0 = performance.now();
   await work();
-  return total / ((performance.now() - t0) / 1000);
-};
+  const elapsedMs = performance.now() - t0;
+  const cpuMicros = influxdCpuMicros() - cpu0;
+  return { perSec: total / (elapsedMs / 1000), influxdMicrosPerPoint: cpuMicros / total, influxdCores: cpuMicros / 1000 / elapsedMs };
+}
 
 /** The ceiling: pre-serialised batches, the best of one and two in flight (the bridge writes two at once). */
-async function ceiling(fresh: FreshInfluxd, run: number, baseTs: number): Promise<number> {
+async function ceiling(fresh: FreshInfluxd, run: number, baseTs: number): Promise<Timed> {
   const bodies = chunks(points(baseTs), batchSize).map((batch) => toLineProtocol(batch));
-  let best = 0;
+  let best: Timed | null = null;
   for (const inFlight of [1, 2]) {
-    const rate = await fresh(async (url) => {
+    const result = await fresh(async (url) => {
       const db = `ceiling${inFlight}_${run}`;
       await createDb(url, db);
       return timed(() => postAll(url, db, bodies, inFlight));
     });
-    best = Math.max(best, rate);
+    if (best === null || result.perSec > best.perSec) best = result;
   }
-  return best;
+  return best!;
 }
 
 async function lineProtocolStore(url: string, run: number, baseTs: number): Promise<number> {
   const store = createInfluxStore({ url: `${url}/lineproto_${run}`, retentionDays: 30, schema: defaultSchema, log });
   const batches = chunks(points(baseTs), batchSize);
   await store.write(batches[0]!.slice(0, 1));
-  const rate = await timed(async () => {
+  const { perSec } = await timed(async () => {
     for (const b of batches) {
       const outcome = await store.write(b);
       if (!outcome.ok) throw new Error(outcome.reason);
     }
   });
   await store.close();
-  return rate;
+  return perSec;
 }
 
 async function writePoints(url: string, run: number, baseTs: number): Promise<number> {
@@ -145,13 +164,14 @@ async function writePoints(url: string, run: number, baseTs: number): Promise<nu
   await createDb(url, db);
   const influx = new InfluxDB(`${url}/${db}`);
   const batches = chunks(points(baseTs), batchSize).map((b) => b.map((p) => ({ measurement: p.measurement, tags: p.tags, fields: p.fields, timestamp: p.timestampMs })));
-  return timed(async () => {
+  const { perSec } = await timed(async () => {
     for (const b of batches) await influx.writePoints(b, { precision: 'ms' });
   });
+  return perSec;
 }
 
 interface BridgeRun {
-  pointsPerSec: number;
+  timed: Timed;
   cpuMicrosPerPoint: number;
   spooled: number;
   lost: number;
@@ -169,7 +189,7 @@ async function bridgeRun(url: string, run: number, baseTs: number): Promise<Brid
   const client = { id: 'bench', context: { transport: 'tcp' as const, remoteAddress: '127.0.0.1' } };
   const counter = async (name: string) => (await metrics.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
   const cpu0 = process.cpuUsage();
-  const pointsPerSec = await timed(async () => {
+  const result = await timed(async () => {
     for (let i = 0; i < total; i++) {
       const { topic, payload } = message(i);
       events.emit('clientPublish', { topic, payload, qos: 0, retain: false }, client);
@@ -182,7 +202,7 @@ async function bridgeRun(url: string, run: number, baseTs: number): Promise<Brid
   await bridge.close();
   await store.close();
   rmSync(dataDir, { recursive: true, force: true });
-  return { pointsPerSec, cpuMicrosPerPoint: (cpu.user + cpu.system) / total, spooled, lost: total + 1 - (await count(url, db)) };
+  return { timed: result, cpuMicrosPerPoint: (cpu.user + cpu.system) / total, spooled, lost: total + 1 - (await count(url, db)) };
 }
 
 type Layout = 'separate' | 'shared';
@@ -203,6 +223,7 @@ function freshInfluxd(layout: Layout): FreshInfluxd {
     // influxd sizes its Go scheduler from the cores it may use when it starts: start it unpinned.
     pin(process.pid, allCores);
     const influxd = await startInfluxd();
+    influxdPid = influxd.process!.pid!;
     try {
       if (layout === 'separate') {
         pin(influxd.process!.pid!, cores === 2 ? '1' : `1-${cores - 1}`);
@@ -219,6 +240,7 @@ async function measure(layout: Layout) {
   if (layout === 'separate' && cores < 2) throw new Error('--cores separate needs at least 2 cores');
   const fresh = freshInfluxd(layout);
   const results: Record<string, number[]> = { ceiling: [], lineproto: [], writePoints: [], bridge: [] };
+  const influxd: Record<'ceiling' | 'bridge', { micros: number[]; cores: number[] }> = { ceiling: { micros: [], cores: [] }, bridge: { micros: [], cores: [] } };
   const lost: number[] = [];
   const spooled: number[] = [];
   const cpuUs: number[] = [];
@@ -226,20 +248,27 @@ async function measure(layout: Layout) {
   for (let run = 0; run <= runs; run++) {
     const baseTs = Date.now() - 3_600_000 - run * 600_000;
     // Each phase makes and drops its own data, so none of it is live while another is timed.
-    const ceilingPerSec = await ceiling(fresh, run, baseTs);
+    // The bridge runs right after the ceiling, so their ratio is taken under the same load.
+    const top = await ceiling(fresh, run, baseTs);
     const bridge = await fresh((url) => bridgeRun(url, run, baseTs));
-    const figures = { ceiling: ceilingPerSec, lineproto: await fresh((url) => lineProtocolStore(url, run, baseTs)), writePoints: await fresh((url) => writePoints(url, run, baseTs)) };
-    const line = `${Object.entries({ ...figures, bridge: bridge.pointsPerSec }).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')} points/s; bridge lost ${bridge.lost}, spooled ${bridge.spooled}, bridge cpu ${bridge.cpuMicrosPerPoint.toFixed(2)} µs/point`;
+    const figures = { ceiling: top.perSec, bridge: bridge.timed.perSec, lineproto: await fresh((url) => lineProtocolStore(url, run, baseTs)), writePoints: await fresh((url) => writePoints(url, run, baseTs)) };
+    const influxdText = (t: Timed) => `${t.influxdMicrosPerPoint.toFixed(2)} µs/point on ${t.influxdCores.toFixed(2)} cores`;
+    const line = `${Object.entries(figures).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')} points/s; bridge lost ${bridge.lost}, spooled ${bridge.spooled}, cpu ${bridge.cpuMicrosPerPoint.toFixed(2)} µs/point; influxd at the ceiling ${influxdText(top)}, fed by the bridge ${influxdText(bridge.timed)}`;
     if (run === 0) {
       console.log(`${layout} warm-up (not counted): ${line}`);
       continue;
     }
-    for (const [k, v] of Object.entries({ ...figures, bridge: bridge.pointsPerSec })) results[k]!.push(v);
+    for (const [k, v] of Object.entries(figures)) results[k]!.push(v);
+    for (const [k, t] of [['ceiling', top], ['bridge', bridge.timed]] as const) {
+      influxd[k].micros.push(t.influxdMicrosPerPoint);
+      influxd[k].cores.push(t.influxdCores);
+    }
     lost.push(bridge.lost);
     spooled.push(bridge.spooled);
     cpuUs.push(bridge.cpuMicrosPerPoint);
     console.log(`${layout} run ${run}/${runs}: ${line}`);
   }
+  const round = (x: number) => Number(x.toFixed(2));
   return {
     cores: layout,
     medianPointsPerSec: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(median(v))])),
@@ -247,7 +276,9 @@ async function measure(layout: Layout) {
     /** the same ratio taken within each run, then the median: less exposed to load changing between runs */
     bridgeToCeilingPerRun: Number(median(results.bridge!.map((b, i) => b / results.ceiling![i]!)).toFixed(3)),
     writePointsToCeiling: Number((median(results.writePoints!) / median(results.ceiling!)).toFixed(3)),
-    bridgeCpuMicrosPerPoint: Number(median(cpuUs).toFixed(2)),
+    bridgeCpuMicrosPerPoint: round(median(cpuUs)),
+    influxdMicrosPerPoint: { ceiling: round(median(influxd.ceiling.micros)), bridge: round(median(influxd.bridge.micros)) },
+    influxdCoresBusy: { ceiling: round(median(influxd.ceiling.cores)), bridge: round(median(influxd.bridge.cores)) },
     lostPoints: lost.reduce((a, b) => a + b, 0),
     spooledPoints: spooled.reduce((a, b) => a + b, 0),
   };

@@ -16,6 +16,7 @@ const debianPackages = {
   influxdb: '/usr/bin/influxd',
   chromium: '/usr/bin/chromium',
   openssl: '/usr/bin/openssl',
+  'util-linux': '/usr/bin/setpriv',
 };
 
 function run(cmd, args, env = {}) {

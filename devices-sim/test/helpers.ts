@@ -1,10 +1,11 @@
 // Runs the simulator as the real CLI in a child process, and a real Mosquitto that demands a password.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitFor } from '../../test/support/net.ts';
+import { spawnOwned } from '../../test/support/owned-process.ts';
 
 const mainTs = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
@@ -19,7 +20,7 @@ export interface SimProcess {
 }
 
 export function startSim(args: string[]): SimProcess {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', mainTs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnOwned(process.execPath, ['--conditions=source', '--import', 'tsx', mainTs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -58,7 +59,7 @@ export async function startMosquittoWithPassword(): Promise<{ url: string; close
   chmodSync(passwords, 0o644);
   const conf = path.join(dir, 'mosquitto.conf');
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous false\npassword_file ${passwords}\npersistence false\nlog_dest none\n`);
-  const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' });
+  const child = spawnOwned('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' });
   const { Socket } = await import('node:net');
   await waitFor(
     () =>

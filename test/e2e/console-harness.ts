@@ -1,7 +1,7 @@
 // End-to-end harness for the console: the real broker (startTestApp, embedded store) serving the
 // production build of the console, the real simulator as a child process, Debian's Chromium driven
 // by playwright-core. Everything started here is stopped by t.after.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { ConfigInput } from '../../broker/src/config.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { waitFor } from '../support/net.ts';
+import { spawnOwned } from '../support/owned-process.ts';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const jwtSecret = 'e2e-console-secret-0123456789abcdef';
@@ -60,7 +61,7 @@ export interface Simulator {
 /** `npm run sim -- --url … --devices N --interval … --secret S --prefix P`, from source. */
 export function startSimulator(t: Cleanup, wsUrl: string, opts: { devices: number; interval: string; prefix: string }): Simulator {
   const args = ['--conditions=source', '--import', 'tsx', simulatorEntry, '--url', wsUrl, '--devices', String(opts.devices), '--interval', opts.interval, '--secret', jwtSecret, '--prefix', opts.prefix, '--seed', '7'];
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawnOwned(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   child.stdout?.on('data', (b: Buffer) => (text = (text + b.toString()).slice(-20_000)));
   child.stderr?.on('data', (b: Buffer) => (text = (text + b.toString()).slice(-20_000)));

@@ -1,10 +1,11 @@
 // The real entry point (broker/src/main.ts) as a child process on free loopback ports, for tests
 // that need its signals, exit codes or its own memory (RSS) apart from the test runner's.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, waitFor } from './net.ts';
+import { spawnOwned } from './owned-process.ts';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 export const mainEntry = path.join(root, 'broker/src/main.ts');
@@ -23,7 +24,7 @@ export interface BrokerProcess {
 
 /** Runs main.ts with the given TELEMQ_* variables (plus free ports, TELEMQ_AUTH=none, a temp data dir). */
 export function spawnMain(env: Record<string, string> = {}, nodeArgs: string[] = []): { child: ChildProcess; output(): string; exited: Promise<number | string> } {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', ...nodeArgs, mainEntry], {
+  const child = spawnOwned(process.execPath, ['--conditions=source', '--import', 'tsx', ...nodeArgs, mainEntry], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,9 @@
 // The flood generator (bench/load-worker.ts) in its own process, so the load does not starve the
 // process that runs the test's own clients. Reports its counters once a second.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { FloodTransport } from './flood.ts';
+import { spawnOwned } from './owned-process.ts';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
@@ -17,7 +18,7 @@ export interface FloodProcess {
 }
 
 export function spawnFloodProcess(mode: 'pub' | 'sub', transport: FloodTransport, port: number, connections: number, topic: string, payloadBytes: number): FloodProcess {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(root, 'bench/load-worker.ts'), mode, transport, String(port), String(connections), topic, String(payloadBytes)], {
+  const child = spawnOwned(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(root, 'bench/load-worker.ts'), mode, transport, String(port), String(connections), topic, String(payloadBytes)], {
     cwd: root,
     stdio: ['pipe', 'pipe', 'inherit'],
   });

@@ -1,6 +1,7 @@
 // mosquitto_pub and mosquitto_sub from Debian's mosquitto-clients: MQTT clients we did not write.
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { spawnOwned } from './owned-process.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -31,12 +32,12 @@ export async function mosquittoPub(t: MosquittoTarget, topic: string, message: s
 /** Publishes every line of `lines` on one connection (mosquitto_pub -l). */
 export async function mosquittoPubLines(t: MosquittoTarget, topic: string, lines: string[], qos: 0 | 1 = 1): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('mosquitto_pub', [...commonArgs(t), '-t', topic, '-l', '-q', String(qos)], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawnOwned('mosquitto_pub', [...commonArgs(t), '-t', topic, '-l', '-q', String(qos)], { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mosquitto_pub exited ${code}: ${stderr}`))));
-    child.stdin.end(lines.join('\n') + '\n');
+    child.stdin!.end(lines.join('\n') + '\n');
   });
 }
 
@@ -54,13 +55,13 @@ export async function mosquittoSub(t: MosquittoTarget, topic: string, opts: { qo
   const args = [...commonArgs(t), '-t', topic, '-v', '-d', '-q', String(opts.qos ?? 0)];
   if (opts.count) args.push('-C', String(opts.count));
   // stdbuf: mosquitto_sub block-buffers stdout when it is a pipe.
-  const child = spawn('stdbuf', ['-oL', 'mosquitto_sub', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnOwned('stdbuf', ['-oL', 'mosquitto_sub', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let stderr = '';
   let buffer = '';
   let subscribed: () => void = () => {};
   const subscribedP = new Promise<void>((r) => (subscribed = r));
-  child.stdout.on('data', (d: Buffer) => {
+  child.stdout!.on('data', (d: Buffer) => {
     buffer += d.toString();
     const parts = buffer.split('\n');
     buffer = parts.pop() ?? '';
@@ -69,7 +70,7 @@ export async function mosquittoSub(t: MosquittoTarget, topic: string, opts: { qo
       else if (!line.startsWith('Client ') && !line.startsWith('Subscribed (') && line !== '') lines.push(line);
     }
   });
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   await Promise.race([subscribedP, exited.then((code) => Promise.reject(new Error(`mosquitto_sub exited ${code}: ${stderr}`)))]);
   return { lines, stderr: () => stderr, exited, stop: () => child.kill('SIGTERM') };

@@ -1,10 +1,11 @@
 // Real servers for integration tests, each on a free loopback port with its data in a temporary
 // folder, stopped afterwards. A missing binary is a failure with a clear message, never a skip.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, waitFor } from './net.ts';
+import { spawnOwned } from './owned-process.ts';
 
 export interface RunningService {
   port: number;
@@ -96,7 +97,7 @@ bind-address = "127.0.0.1:${rpcPort}"
     'influxd',
     port,
     url,
-    () => spawn('/usr/bin/influxd', ['run', '-config', config], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    () => spawnOwned('/usr/bin/influxd', ['run', '-config', config], { stdio: ['ignore', 'pipe', 'pipe'] }),
     async () => (await fetch(`${url}/ping`)).status === 204,
     dir,
   );
@@ -113,7 +114,7 @@ export async function startRedis(): Promise<RunningService> {
     'redis-server',
     port,
     `redis://127.0.0.1:${port}`,
-    () => spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    () => spawnOwned('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] }),
     async () => {
       const { Socket } = await import('node:net');
       return new Promise<boolean>((resolve) => {
@@ -146,7 +147,7 @@ export async function startMosquitto(): Promise<RunningService & { wsPort: numbe
     'mosquitto',
     port,
     `mqtt://127.0.0.1:${port}`,
-    () => spawn('/usr/sbin/mosquitto', ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    () => spawnOwned('/usr/sbin/mosquitto', ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] }),
     async () => {
       const { Socket } = await import('node:net');
       return new Promise<boolean>((resolve) => {

@@ -1,7 +1,7 @@
 // The broker process killed with SIGKILL while InfluxDB is down: what was spooled is replayed at the
 // next start once the store is back, nothing missing, nothing doubled.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { freePort, sleep, waitFor } from '../../../test/support/net.ts';
 import { startInfluxd } from '../../../test/support/services.ts';
 import { adminPassword, deviceToken, testSecret } from '../auth/helpers.ts';
 import { influxCount, readings, unlimited } from './helpers.ts';
+import { spawnOwned } from '../../../test/support/owned-process.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -22,7 +23,7 @@ interface BrokerProcess {
 
 async function startBroker(env: Record<string, string>, httpPort: number): Promise<BrokerProcess> {
   let output = '';
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'broker/src/main.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnOwned(process.execPath, ['--conditions=source', '--import', 'tsx', 'broker/src/main.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
   child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
   await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).ok, 30_000, `broker on ${httpPort}: ${output}`);
