@@ -1,13 +1,13 @@
 // The built broker (broker/dist, as `npm start` runs it, without tsx) loads the store's worker thread
 // from the build: a message published over MQTT lands in the embedded store and comes back over HTTP.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { mosquittoPub } from '../../../test/support/mosquitto-clients.ts';
 import { freePort, waitFor } from '../../../test/support/net.ts';
+import { spawnOwned } from '../../../test/support/owned-process.ts';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const builtMain = path.join(root, 'broker/dist/main.js');
@@ -17,14 +17,14 @@ test('the built broker writes to and reads from the embedded store through its w
   const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-built-'));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const ports = { mqtt: await freePort(), http: await freePort() };
-  const child = spawn(process.execPath, [builtMain], {
+  const child = spawnOwned(process.execPath, [builtMain], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TELEMQ_HOST: '127.0.0.1', TELEMQ_MQTT_PORT: String(ports.mqtt), TELEMQ_HTTP_PORT: String(ports.http), TELEMQ_DATA_DIR: dataDir, TELEMQ_AUTH: 'none', TELEMQ_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
