@@ -17,6 +17,8 @@ type FromWorker =
 
 const STATS_PERIOD_MS = 250;
 
+const ignoreSendError = () => {};
+
 /** Contiguous slices of nearly equal size, and each its share of the connect rate. */
 export function splitFleet(totalDevices: number, processes: number, connectRatePerSec: number): FleetSlice[] {
   const slices: FleetSlice[] = [];
@@ -51,7 +53,9 @@ export function createWorkerPool(config: SimConfig, deps: { entry: string; env: 
         reject(err);
         if (!isStopping) reportFailure(err);
       });
-      child.send({ type: 'start', config, slice: slices[index]! } satisfies ToWorker);
+      // A worker may exit while a message is on its way; its exit is reported above, so a failed
+      // send needs no handling of its own (without the callback it would be an unhandled 'error').
+      child.send({ type: 'start', config, slice: slices[index]! } satisfies ToWorker, ignoreSendError);
     });
   }
 
@@ -63,7 +67,7 @@ export function createWorkerPool(config: SimConfig, deps: { entry: string; env: 
           new Promise<void>((resolve) => {
             if (child.exitCode !== null || child.signalCode !== null) return resolve();
             child.once('exit', () => resolve());
-            if (child.connected) child.send({ type: 'stop' } satisfies ToWorker);
+            if (child.connected) child.send({ type: 'stop' } satisfies ToWorker, ignoreSendError);
             else child.kill('SIGTERM');
           }),
       ),

@@ -40,8 +40,9 @@ test('a YAML scenario of three profiles across two processes', async (t) => {
 
   const sim = startSim([...testAuth.simArgs, '--url', server.wsUrl, '--scenario', scenario, '--processes', '2', '--duration', '4s', '--prefix', 'mix', '--json']);
   t.after(() => sim.stop());
+  // counted while the run lasts: checked after the devices are online, the 4 s could be over
+  await waitFor(() => childPids(sim.child.pid!).length === 2, 20_000, 'two worker processes');
   await waitFor(() => online.size === 12, 20_000, 'all 12 devices online');
-  assert.equal(childPids(sim.child.pid!).length, 2, 'two worker processes');
 
   assert.equal(await sim.exited, 0, sim.stderr());
   const summary = JSON.parse(sim.stdout()) as { devices: number; peakConnected: number; sent: number };
