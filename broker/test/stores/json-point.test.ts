@@ -21,19 +21,19 @@ function decodeBoth(text: string, shapes = createShapeCache()) {
   return { flat, general, point };
 }
 
-/** Field values of one line of line protocol, parsed the way influxd reads them (numbers as float64). */
-function parseLine(line: string): { series: string; fields: Record<string, FieldValue>; timestamp: string } {
+/** Splits at `separator` where it is neither escaped with a backslash nor inside double quotes. */
+function splitUnquoted(text: string, separator: string): string[] {
   const parts: string[] = [];
   let current = '';
   let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
     if (c === '\\') {
-      current += c + line[++i];
+      current += c + text[++i];
       continue;
     }
     if (c === '"') quoted = !quoted;
-    if (c === ' ' && !quoted) {
+    if (c === separator && !quoted) {
       parts.push(current);
       current = '';
       continue;
@@ -41,27 +41,15 @@ function parseLine(line: string): { series: string; fields: Record<string, Field
     current += c;
   }
   parts.push(current);
+  return parts;
+}
+
+/** Field values of one line of line protocol, parsed the way influxd reads them (numbers as float64). */
+function parseLine(line: string): { series: string; fields: Record<string, FieldValue>; timestamp: string } {
+  const parts = splitUnquoted(line, ' ');
   assert.equal(parts.length, 3, `three parts in ${line}`);
   const fields: Record<string, FieldValue> = {};
-  let member = '';
-  quoted = false;
-  const members: string[] = [];
-  const set = parts[1]!;
-  for (let i = 0; i < set.length; i++) {
-    const c = set[i]!;
-    if (c === '\\') {
-      member += c + set[++i];
-      continue;
-    }
-    if (c === '"') quoted = !quoted;
-    if (c === ',' && !quoted) {
-      members.push(member);
-      member = '';
-      continue;
-    }
-    member += c;
-  }
-  members.push(member);
+  const members = splitUnquoted(parts[1]!, ',');
   for (const m of members) {
     const eq = m.search(/(?<!\\)=/);
     const key = m.slice(0, eq).replace(/\\(.)/g, '$1');
