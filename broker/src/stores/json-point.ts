@@ -5,10 +5,9 @@
 // Why not JSON.parse: parsing, copying the fields and formatting the numbers again took about
 // 1.1 µs of CPU per point on the development machine, the scan and copy about 0.4 µs; on a machine
 // shared with influxd that CPU decides how close the bridge gets to influxd's own ceiling
-// (bench/bridge-influx.ts). The scan is
-// deliberately narrow: whatever it does not recognise (escapes, non-ASCII, null, nesting,
-// exponents, long numbers, duplicate keys) it declines, and the JSON codec decodes that payload with
-// JSON.parse as before, so both paths give the same points.
+// (bench/bridge-influx.ts). The scan is deliberately narrow: whatever it does not recognise
+// (escapes, non-ASCII, null, nesting, exponents, long numbers, duplicate keys) it declines, and the
+// JSON codec decodes that payload with JSON.parse as before, so both paths give the same points.
 import type { FieldKind, FieldValue, Point } from './types.ts';
 
 /** The field names and kinds of a flat JSON payload, in payload order; one object per distinct shape. */
