@@ -2,7 +2,7 @@
 // identity's subject. Publishing needs a pattern that matches the topic; subscribing needs a pattern
 // that covers the whole filter (a filter is never wider than what its role allows), so a device's
 // `#` or `devices/+/…` is refused while `devices/{deviceId}/commands/#` is granted.
-import type { Identity } from '../contract/index.ts';
+import { levelsMatch, type Identity } from '../contract/index.ts';
 import type { TopicAcl } from './index.ts';
 
 export interface RolePatterns {
@@ -42,7 +42,7 @@ export function createTopicAcl(roles: Readonly<Record<string, RolePatterns>>): T
       const role = compiled(identity);
       if (!role) return false;
       const levels = topic.split('/');
-      return role.publish.some((pattern) => patternMatchesTopic(pattern, levels));
+      return role.publish.some((pattern) => levelsMatch(pattern, levels));
     },
     canSubscribe(identity, filter) {
       const role = compiled(identity);
@@ -61,19 +61,6 @@ export function canReceive(acl: TopicAcl, identity: Identity, topic: string): bo
 
 function fill(pattern: string, subject: string): string[] {
   return pattern.replaceAll('{deviceId}', subject).replaceAll('{username}', subject).split('/');
-}
-
-/** MQTT topic matching [MQTT-4.7]: `+` one level, `#` the rest; wildcards never match a leading `$`. */
-export function patternMatchesTopic(pattern: readonly string[], topic: readonly string[]): boolean {
-  if (topic[0]?.startsWith('$') && (pattern[0] === '+' || pattern[0] === '#')) return false;
-  for (let i = 0; i < pattern.length; i++) {
-    const p = pattern[i]!;
-    if (p === '#') return true;
-    const t = topic[i];
-    if (t === undefined) return false;
-    if (p !== '+' && p !== t) return false;
-  }
-  return pattern.length === topic.length;
 }
 
 /** Whether every topic the filter can match is also matched by the pattern. */

@@ -1,6 +1,7 @@
 // Topic + payload → point, Telegraf topic_parsing style. Rules are compiled and checked once at
 // start-up (a bad rule throws RULE_INVALID naming it); mapTelemetry itself has no clock, logger or
 // I/O: it is a pure function of its arguments and the compiled rules.
+import { levelsMatch } from '../contract/index.ts';
 import { AppError } from '../errors.ts';
 import { JsonPoint } from '../stores/json-point.ts';
 import type { Point } from '../stores/types.ts';
@@ -42,7 +43,7 @@ export function compileRules(rules: readonly BridgeRule[]): Mapper {
 
   function routeOf(topic: string): Route {
     const levels = topic.split('/');
-    const rule = compiled.find((r) => matches(r.filter, levels));
+    const rule = compiled.find((r) => levelsMatch(r.filter, levels));
     if (!rule) return { ok: false, reason: 'no-rule', detail: 'no bridge rule matches the topic' };
     const measurement = rule.measurement(levels);
     if (badName.test(measurement)) return invalidName(measurement);
@@ -86,18 +87,6 @@ export function compileRules(rules: readonly BridgeRule[]): Mapper {
 
 function invalidName(name: string): MapFailure {
   return { ok: false, reason: 'invalid-name', detail: `empty name or control character in ${JSON.stringify(name)}` };
-}
-
-/** topicMatches from contract/, on levels split once per message and filters split once at start-up. */
-function matches(filter: readonly string[], levels: readonly string[]): boolean {
-  if (levels[0]!.startsWith('$') && (filter[0] === '+' || filter[0] === '#')) return false;
-  for (let i = 0; i < filter.length; i++) {
-    const level = filter[i];
-    if (level === '#') return true;
-    if (i >= levels.length) return false;
-    if (level !== '+' && level !== levels[i]) return false;
-  }
-  return filter.length === levels.length;
 }
 
 function compileRule(rule: BridgeRule): CompiledRule {

@@ -47,14 +47,17 @@ export function parseDeviceTopic(topic: string): ParsedDeviceTopic | undefined {
  * and filters starting with a wildcard never match topics starting with `$` [MQTT-4.7.2-1].
  */
 export function topicMatches(filter: string, topic: string): boolean {
-  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    const level = f[i];
+  return levelsMatch(filter.split('/'), topic.split('/'));
+}
+
+/** topicMatches on levels already split, for callers that split a filter once and match it often. */
+export function levelsMatch(filter: readonly string[], topic: readonly string[]): boolean {
+  if (topic[0]!.startsWith('$') && (filter[0] === '+' || filter[0] === '#')) return false;
+  for (let i = 0; i < filter.length; i++) {
+    const level = filter[i];
     if (level === '#') return true;
-    if (i >= t.length) return false;
-    if (level !== '+' && level !== t[i]) return false;
+    if (i >= topic.length) return false;
+    if (level !== '+' && level !== topic[i]) return false;
   }
-  return f.length === t.length;
+  return filter.length === topic.length;
 }
