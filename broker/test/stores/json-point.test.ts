@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeJson } from '../../src/bridge/codecs.ts';
+import { createRng } from '../fuzz/frames.ts';
 import { createShapeCache, JsonPoint, scanFlatJson } from '../../src/stores/json-point.ts';
 import { toLineProtocol } from '../../src/stores/influx/line-protocol.ts';
 import type { FieldValue, Point } from '../../src/stores/types.ts';
@@ -135,13 +136,7 @@ test('a JsonPoint serialises as the plain point (the spool stores it that way)',
 
 /** A seeded generator of payloads, flat and not, with the number and string forms devices send. */
 function randomPayloads(count: number, seed: number): string[] {
-  let state = seed;
-  const random = () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = createRng(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const keys = ['temperature', 'humidity', 'ts', 'a b', 'x,y', 'k=v', 'é', 'q"uote', 'back\\slash', '', 'mode', '7'];
   const numbers = () => pick([String(Math.floor(random() * 1e6)), (random() * 200 - 100).toFixed(Math.floor(random() * 6)), '-0', '0', '0.000', '1e3', '-2.5E-3', '12345678901234567890', '123456789012345678901', '007', String(Date.now())]);
