@@ -21,7 +21,7 @@
 //   shared    both on all cores: on a small machine influxd's ceiling takes nearly every core, so the
 //             ratio also pays for the CPU the bridge itself needs (its µs per point).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { InfluxDB } from 'influx';
 import { Registry } from 'prom-client';
 import { startInfluxd } from '../test/support/services.ts';
+import { sampleProcessTree } from './sim-support.ts';
 import { createBridge } from '../broker/src/bridge/bridge.ts';
 import { bridgeConfigSchema } from '../broker/src/bridge/config.ts';
 import type { MqttBrokerEvents } from '../broker/src/broker/mqtt-broker.ts';
@@ -108,11 +109,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 /** The influxd being measured, set by freshInfluxd. */
 let influxdPid = 0;
 
-/** CPU time influxd has used, in µs (utime + stime from /proc, in clock ticks of 10 ms). */
-function influxdCpuMicros(): number {
-  const fields = readFileSync(`/proc/${influxdPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
+/** CPU time influxd has used, in µs (from /proc, in clock ticks of 10 ms). */
+const influxdCpuMicros = () => sampleProcessTree(influxdPid).cpuSec * 1e6;
 
 interface Timed {
   perSec: number;
