@@ -1,6 +1,7 @@
 // Shared by the auth, guards and fuzz tests: token signing and CONNACK probing with MQTT.js.
 import { SignJWT, type JWTPayload } from 'jose';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import WebSocket from 'ws';
 import type { ConfigInput } from '../../src/config.ts';
 
 export const testSecret = 'test-secret-0123456789-abcdefghijklmnop';
@@ -69,4 +70,21 @@ export async function subackCodes(client: MqttClient, filters: string[], qos: 0 
     if (!packet?.granted) throw err;
     return packet.granted;
   }
+}
+
+/** The HTTP status a WebSocket upgrade gets: 101 when it opens, else the refusal's status. */
+export function upgradeStatus(url: string, { protocols = ['mqtt'], headers = {} }: { protocols?: string[]; headers?: Record<string, string> } = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols, { headers });
+    ws.once('open', () => {
+      ws.terminate();
+      resolve(101);
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+      ws.terminate();
+    });
+    ws.once('error', reject);
+  });
 }

@@ -4,24 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import WebSocket from 'ws';
 import { startTestApp } from '../../../test/support/app.ts';
-import { connackCode, refusalCount, securedConfig, signToken, adminPassword } from './helpers.ts';
-
-/** HTTP status of a WebSocket upgrade attempt (101 when it succeeds). */
-function upgradeStatus(url: string, protocols: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols);
-    ws.once('open', () => {
-      ws.terminate();
-      resolve(101);
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      res.resume();
-      ws.terminate();
-    });
-    ws.once('error', (err) => reject(err));
-  });
-}
+import { connackCode, refusalCount, securedConfig, signToken, adminPassword, upgradeStatus } from './helpers.ts';
 
 test('WebSocket upgrade tokens', async (t) => {
   const server = await startTestApp(securedConfig());
@@ -31,18 +14,18 @@ test('WebSocket upgrade tokens', async (t) => {
   const forged = await signToken({ sub: 'd1', role: 'device' }, { secret: 'not-the-secret-0123456789-abcdefghij' });
 
   await t.test('bad token in ?token= → HTTP 401 before the upgrade', async () => {
-    assert.equal(await upgradeStatus(`${server.wsUrl}?token=${expired}`, ['mqtt']), 401);
-    assert.equal(await upgradeStatus(`${server.wsUrl}?token=${forged}`, ['mqtt']), 401);
-    assert.equal(await upgradeStatus(`${server.wsUrl}?token=garbage`, ['mqtt']), 401);
+    assert.equal(await upgradeStatus(`${server.wsUrl}?token=${expired}`), 401);
+    assert.equal(await upgradeStatus(`${server.wsUrl}?token=${forged}`), 401);
+    assert.equal(await upgradeStatus(`${server.wsUrl}?token=garbage`), 401);
   });
   await t.test('bad token as the second subprotocol → HTTP 401 before the upgrade', async () => {
-    assert.equal(await upgradeStatus(server.wsUrl, ['mqtt', forged]), 401);
-    assert.equal(await upgradeStatus(server.wsUrl, ['mqtt', 'garbage']), 401);
+    assert.equal(await upgradeStatus(server.wsUrl, { protocols: ['mqtt', forged] }), 401);
+    assert.equal(await upgradeStatus(server.wsUrl, { protocols: ['mqtt', 'garbage'] }), 401);
   });
   await t.test('good token upgrades; no token upgrades and CONNECT decides', async () => {
-    assert.equal(await upgradeStatus(`${server.wsUrl}?token=${good}`, ['mqtt']), 101);
-    assert.equal(await upgradeStatus(server.wsUrl, ['mqtt', good]), 101);
-    assert.equal(await upgradeStatus(server.wsUrl, ['mqtt']), 101);
+    assert.equal(await upgradeStatus(`${server.wsUrl}?token=${good}`), 101);
+    assert.equal(await upgradeStatus(server.wsUrl, { protocols: ['mqtt', good] }), 101);
+    assert.equal(await upgradeStatus(server.wsUrl), 101);
   });
   await t.test('the upgrade token authenticates CONNECT without a password (URL and subprotocol)', async () => {
     assert.equal(await connackCode(`${server.wsUrl}?token=${good}`, { clientId: 'd1' }), 0);

@@ -4,10 +4,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
 import mqttPacket from 'mqtt-packet';
-import WebSocket from 'ws';
 import { startTestApp } from '../../../test/support/app.ts';
 import { waitFor } from '../../../test/support/net.ts';
-import { adminPassword, connackCode, connect, deviceToken, refusalCount, securedConfig, signToken, subackCodes } from '../auth/helpers.ts';
+import { adminPassword, connackCode, connect, deviceToken, refusalCount, securedConfig, signToken, subackCodes, upgradeStatus } from '../auth/helpers.ts';
 
 const adminToken = () => signToken({ sub: 'root', role: 'admin' });
 
@@ -32,22 +31,6 @@ function rawSession(port: number, [first, afterReply]: [Buffer, Buffer], waitMs 
     socket.on('error', () => finish(true));
     socket.on('close', () => finish(true));
     socket.on('connect', () => socket.write(first));
-  });
-}
-
-function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, ['mqtt'], { headers });
-    ws.once('open', () => {
-      ws.terminate();
-      resolve(101);
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      res.resume();
-      ws.terminate();
-    });
-    ws.once('error', reject);
   });
 }
 
@@ -120,8 +103,8 @@ test('connection attempts per IP per minute', async (t) => {
 test('WebSocket Origin allowlist → HTTP 403', async (t) => {
   const server = await startTestApp(securedConfig({ guards: { allowedOrigins: ['https://console.example'] } }));
   t.after(() => server.close());
-  assert.equal(await upgradeStatus(server.wsUrl, { Origin: 'https://evil.example' }), 403);
-  assert.equal(await upgradeStatus(server.wsUrl, { Origin: 'https://console.example' }), 101);
+  assert.equal(await upgradeStatus(server.wsUrl, { headers: { Origin: 'https://evil.example' } }), 403);
+  assert.equal(await upgradeStatus(server.wsUrl, { headers: { Origin: 'https://console.example' } }), 101);
   assert.equal(await upgradeStatus(server.wsUrl), 101, 'no Origin: not a browser');
   assert.equal(await refusalCount(server.httpUrl, 'origin'), 1);
 });
