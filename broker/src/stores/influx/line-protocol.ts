@@ -17,7 +17,7 @@ function escapeMeasurement(value: string): string {
   return value.includes(',') || value.includes(' ') ? value.replace(measurementSpecial, '\\$&') : value;
 }
 
-export function escapeKey(value: string): string {
+function escapeKey(value: string): string {
   return value.includes(',') || value.includes('=') || value.includes(' ') ? value.replace(keySpecial, '\\$&') : value;
 }
 

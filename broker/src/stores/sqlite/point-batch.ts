@@ -28,7 +28,7 @@ export interface PointBatch {
   jsonEnds: Uint32Array;
 }
 
-export const kindCodes = { number: 0, boolean: 1, string: 2 } as const;
+const kindCodes = { number: 0, boolean: 1, string: 2 } as const;
 
 export function encodeBatch(points: readonly Point[]): PointBatch {
   const n = points.length;
