@@ -1,5 +1,5 @@
 /** Stable codes for failures that stop start-up or an operation; per-message failures are values, not errors. */
-export type ErrorCode = 'CONFIG_INVALID' | 'LISTEN_FAILED' | 'STORE_UNAVAILABLE' | 'SECRET_INIT_FAILED' | 'RULE_INVALID';
+export type ErrorCode = 'CONFIG_INVALID' | 'LISTEN_FAILED' | 'STORE_UNAVAILABLE' | 'SECRET_INIT_FAILED' | 'RULE_INVALID' | 'AEDES_UNSUPPORTED';
 
 export class AppError extends Error {
   readonly code: ErrorCode;

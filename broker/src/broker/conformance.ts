@@ -2,6 +2,7 @@
 // They run once per connection or once per packet with a cheap `cmd` test, never per delivery.
 import type { Duplex } from 'node:stream';
 import mqttPacket from 'mqtt-packet';
+import { screenPackets, type ClientInternals } from './aedes-internals.ts';
 
 /** CONNACK with return code 0x01 (unacceptable protocol level) [MQTT-3.2.2.3]. */
 const CONNACK_UNACCEPTABLE_PROTOCOL = Buffer.from([0x20, 0x02, 0x00, 0x01]);
@@ -69,28 +70,19 @@ export function screenConnect(stream: Duplex, timeoutMs: number, accept: () => v
   stream.once('close', onClose);
 }
 
-/** The parts of an aedes client the checks below use (aedes does not type them). */
-interface ParserOwner {
-  conn: Duplex;
-  _parser: { listeners(event: 'packet'): Array<(packet: mqttPacket.Packet) => void>; removeAllListeners(event: 'packet'): void; on(event: 'packet', fn: (packet: mqttPacket.Packet) => void): void };
-}
-
 /**
  * Packet-level rules checked before aedes handles a packet; a violation closes the connection
  * without an answer, as the spec requires for protocol violations [MQTT-4.8.0-1].
  */
-export function guardPackets(client: ParserOwner, onViolation: (clause: string) => void): void {
-  const parser = client._parser;
-  const handlers = parser.listeners('packet');
-  parser.removeAllListeners('packet');
-  parser.on('packet', function guarded(this: unknown, packet: mqttPacket.Packet) {
+export function guardPackets(client: ClientInternals, onViolation: (clause: string) => void): void {
+  screenPackets(client, (packet) => {
     // [MQTT-3.10.3-2]: an UNSUBSCRIBE must contain at least one topic filter.
     if (packet.cmd === 'unsubscribe' && packet.unsubscriptions.length === 0) {
       onViolation('MQTT-3.10.3-2');
       client.conn.destroy();
-      return;
+      return false;
     }
-    for (const handler of handlers) handler.call(this, packet);
+    return true;
   });
 }
 

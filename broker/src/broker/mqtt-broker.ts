@@ -3,7 +3,9 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
+import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { checkAedesInternals, clientsOf, filterPublishes, internalsOf, isHandlingPackets } from './aedes-internals.ts';
 import { guardPackets, reportSessionPresent, screenConnect, writeConnackRefusal } from './conformance.ts';
 import { createDelivery, type DeliveringClient, type DeliveryLimits } from './delivery.ts';
 import { createMemoryPersistence } from './retained-index.ts';
@@ -55,14 +57,6 @@ const contexts = new WeakMap<object, ConnectionContext>();
 
 /** PUBLISH packets a hook denied: acknowledged as usual (MQTT 3.1.1 has no negative PUBACK) but never routed. */
 const droppedPublishes = new WeakSet<object>();
-
-/** aedes client fields read at shutdown (aedes does not type them) */
-interface AedesClientState {
-  conn: Duplex;
-  closed: boolean;
-  /** packets read from the socket whose handling has not finished */
-  _parsingBatch: number;
-}
 
 function refOf(client: Client): ClientRef {
   return { id: client.id, context: contexts.get(client.conn) ?? { transport: 'tcp', remoteAddress: 'unknown' } };
@@ -158,14 +152,15 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
     },
   });
 
+  const problems = checkAedesInternals(aedes);
+  if (problems.length > 0) {
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    throw new AppError('AEDES_UNSUPPORTED', `the installed aedes does not fit telemq: ${problems.join('; ')}`);
+  }
+
   // A denied publish stays off the routing path (no subscriber, no 'publish' event) and the client
-  // stays connected; aedes itself only knows allow or disconnect.
-  const routePublish = aedes.publish.bind(aedes);
-  aedes.publish = ((packet: AedesPublishPacket, ...rest: unknown[]) => {
-    if (!droppedPublishes.has(packet)) return (routePublish as (...args: unknown[]) => void)(packet, ...rest);
-    const done = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
-    done?.();
-  }) as typeof aedes.publish;
+  // stays connected.
+  filterPublishes(aedes, (packet) => !droppedPublishes.has(packet));
 
   aedes.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
     if (!client) return;
@@ -190,9 +185,9 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
         connectTimeoutMs,
         () => {
           if (stream.destroyed) return;
-          const client = aedes.handle(stream) as unknown as DeliveringClient & Parameters<typeof guardPackets>[0];
-          delivery.install(client);
-          guardPackets(client, (clause) => log.debug({ clientId: client.id, clause }, 'protocol violation, connection closed'));
+          const client = aedes.handle(stream);
+          delivery.install(client as unknown as DeliveringClient);
+          guardPackets(internalsOf(client), (clause) => log.debug({ clientId: client.id, clause }, 'protocol violation, connection closed'));
           options.guardConnection?.(stream, context);
         },
         () => log.debug({ transport: context.transport }, 'unsupported protocol level refused'),
@@ -214,10 +209,10 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
     },
     async disconnectClients(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
-      const clients = Object.values((aedes as unknown as { clients: Record<string, AedesClientState> }).clients);
-      // Publishes already read (and perhaps acknowledged) finish routing first: aedes reads a
-      // client's socket again only when its batch is handled, so a batch count of 0 means idle.
-      while (Date.now() < deadline && clients.some((c) => !c.closed && c._parsingBatch > 0)) await new Promise((r) => setTimeout(r, 10));
+      const clients = clientsOf(aedes);
+      // Publishes already read (and perhaps acknowledged) finish routing first. aedes has no event
+      // for a client's packets being handled, so this looks every 10 ms, at shutdown only.
+      while (Date.now() < deadline && clients.some(isHandlingPackets)) await new Promise((r) => setTimeout(r, 10));
       const conns = clients.map((client) => client.conn);
       const closed = conns.map((conn) => (conn.destroyed ? Promise.resolve() : new Promise<void>((resolve) => conn.once('close', () => resolve()))));
       for (const conn of conns) conn.end();

@@ -78,11 +78,14 @@ export function createRetainedIndex(): RetainedIndex {
       return;
     }
     const level = levels[i]!;
-    if (level === '#') {
-      // '#' also matches the parent level itself: "a/#" matches "a" [MQTT-4.7.1-2]
-      yield* subtree(node);
-    } else if (level === '+') {
-      for (const child of node.children.values()) yield* walk(child, levels, i + 1);
+    if (level === '#' || level === '+') {
+      for (const [name, child] of node.children) {
+        // a filter starting with a wildcard never matches a topic starting with '$' [MQTT-4.7.2-1]
+        if (i === 0 && name.startsWith('$')) continue;
+        // '#' also matches the parent level itself: "a/#" matches "a" [MQTT-4.7.1-2]
+        yield* level === '#' ? subtree(child) : walk(child, levels, i + 1);
+      }
+      if (level === '#' && node.packet) yield node.packet;
     } else {
       const child = node.children.get(level);
       if (child) yield* walk(child, levels, i + 1);

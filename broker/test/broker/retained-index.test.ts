@@ -86,3 +86,13 @@ test('retained messages reach new subscribers through a real broker, and an empt
   await waitFor(() => received.length === 1, 5000, 'one retained status left');
   assert.deepEqual(received, ['devices/d2/status offline true']);
 });
+
+test('a filter starting with a wildcard never matches a $ topic [MQTT-4.7.2-1]', () => {
+  const index = createRetainedIndex();
+  for (const topic of ['$SYS/broker/uptime', '$telemq/deadletter/no-rule', 'devices/d1/status', 'a']) index.store(packet(topic));
+  assert.deepEqual(topicsOf(index, '#'), ['a', 'devices/d1/status']);
+  assert.deepEqual(topicsOf(index, '+/broker/uptime'), []);
+  assert.deepEqual(topicsOf(index, '+'), ['a']);
+  assert.deepEqual(topicsOf(index, '$SYS/+/uptime'), ['$SYS/broker/uptime']);
+  assert.deepEqual(topicsOf(index, 'devices/#'), ['devices/d1/status']);
+});

@@ -1,0 +1,127 @@
+// Every use of aedes' private state, in one place.
+//
+// telemq reaches into aedes where its public API has no hook: to keep a denied publish off the
+// routing path, to see whether a client still has packets in hand at shutdown, to check packets
+// before aedes handles them, and to replace how a client delivers. aedes is pinned to exactly
+// AEDES_VERSION (broker/package.json), and checkAedesInternals() looks at each internal below on a
+// real client at start-up, so an aedes that moved one refuses to start with a message naming it
+// instead of misbehaving under load. A second engine (MQTT 5 on aedes 2) plugs in here.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Duplex } from 'node:stream';
+import type { Aedes, AedesPublishPacket, Client } from 'aedes';
+import type mqttPacket from 'mqtt-packet';
+
+export const AEDES_VERSION = '1.2.0';
+
+type PacketListener = (packet: mqttPacket.Packet) => void;
+
+/** aedes' per-client parser (an mqtt-packet Parser); its 'packet' listener hands packets to aedes. */
+export interface ClientParser {
+  listeners(event: 'packet'): PacketListener[];
+  removeAllListeners(event: 'packet'): void;
+  on(event: 'packet', fn: PacketListener): void;
+}
+
+/** The fields of an aedes Client that telemq reads or replaces; aedes does not type them. */
+export interface ClientInternals {
+  id: string;
+  conn: Duplex;
+  closed: boolean;
+  /** packets read from the socket whose handling has not finished; aedes reads again at 0 */
+  _parsingBatch: number;
+  _parser: ClientParser;
+}
+
+/** The installed aedes' version, from its package.json (aedes' exports do not include that file). */
+export function installedAedesVersion(): string {
+  let dir = path.dirname(createRequire(import.meta.url).resolve('aedes'));
+  for (;;) {
+    try {
+      const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version: string };
+      if (manifest.name === 'aedes') return manifest.version;
+    } catch {
+      // not here; look one level up
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
+}
+
+export function internalsOf(client: Client): ClientInternals {
+  return client as unknown as ClientInternals;
+}
+
+/** The clients aedes holds, connected or still connecting. */
+export function clientsOf(aedes: Aedes): ClientInternals[] {
+  return Object.values((aedes as unknown as { clients: Record<string, ClientInternals> }).clients);
+}
+
+/**
+ * Routes a publish only when `shouldRoute` says so; otherwise aedes' callback is called at once, so
+ * the publisher is acknowledged as usual (MQTT 3.1.1 has no negative PUBACK) and no subscriber or
+ * 'publish' listener sees the packet. aedes itself only knows allow or disconnect.
+ */
+export function filterPublishes(aedes: Aedes, shouldRoute: (packet: AedesPublishPacket) => boolean): void {
+  const route = aedes.publish.bind(aedes) as (...args: unknown[]) => void;
+  aedes.publish = ((packet: AedesPublishPacket, ...rest: unknown[]) => {
+    if (shouldRoute(packet)) return route(packet, ...rest);
+    const done = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+    done?.();
+  }) as typeof aedes.publish;
+}
+
+/**
+ * Puts `check` in front of aedes' packet handler on one client: a packet it returns false for never
+ * reaches aedes.
+ */
+export function screenPackets(client: ClientInternals, check: (packet: mqttPacket.Packet) => boolean): void {
+  const parser = client._parser;
+  const handlers = parser.listeners('packet');
+  parser.removeAllListeners('packet');
+  parser.on('packet', function screened(this: unknown, packet: mqttPacket.Packet) {
+    if (!check(packet)) return;
+    for (const handler of handlers) handler.call(this, packet);
+  });
+}
+
+/** True while aedes is still handling packets it read from this client. */
+export function isHandlingPackets(client: ClientInternals): boolean {
+  return !client.closed && client._parsingBatch > 0;
+}
+
+/**
+ * Checks the installed aedes against what this module relies on, on a real client attached to an
+ * idle stream; returns the problems found (empty: all is as expected).
+ */
+export function checkAedesInternals(aedes: Aedes): string[] {
+  const problems: string[] = [];
+  const version = installedAedesVersion();
+  if (version !== AEDES_VERSION) problems.push(`aedes ${version} is installed; telemq is built against ${AEDES_VERSION} exactly`);
+  if (typeof aedes.publish !== 'function') problems.push('Aedes#publish is not a function');
+  const clients = (aedes as unknown as { clients?: unknown }).clients;
+  if (typeof clients !== 'object' || clients === null) problems.push('Aedes#clients is not an object');
+
+  const stream = new Duplex({ read() {}, write: (_chunk, _encoding, done) => done() });
+  const client = aedes.handle(stream) as unknown as Partial<Record<keyof ClientInternals, unknown>> & Record<string, unknown>;
+  try {
+    if (client.conn !== stream) problems.push('Client#conn is not the handled stream');
+    if (typeof client.closed !== 'boolean') problems.push('Client#closed is not a boolean');
+    if (typeof client._parsingBatch !== 'number') problems.push('Client#_parsingBatch is not a number');
+    const parser = client._parser as Partial<ClientParser> | undefined;
+    if (typeof parser?.listeners !== 'function' || typeof parser.on !== 'function' || typeof parser.removeAllListeners !== 'function') {
+      problems.push('Client#_parser is not an event emitter');
+    } else if (parser.listeners('packet').length !== 1) {
+      problems.push(`Client#_parser has ${parser.listeners('packet').length} 'packet' listeners, expected 1`);
+    }
+    for (const name of ['deliver0', 'deliverQoS'] as const) {
+      if (typeof client[name] !== 'function' || (client[name] as () => void).length !== 2) problems.push(`Client#${name}(packet, cb) is missing`);
+    }
+    if (typeof client.duplicates !== 'object' || client.duplicates === null) problems.push('Client#duplicates is not an object');
+  } finally {
+    stream.destroy();
+  }
+  return problems;
+}
