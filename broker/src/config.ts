@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { authConfigSchema } from './auth/config.ts';
@@ -80,10 +79,6 @@ export function parseConfig(input: unknown): Config {
     throw invalid(issue.path.join('.') || '(root)', issue.message);
   }
   return deepFreeze(result.data);
-}
-
-export function resolveDataPath(config: Config, file: string): string {
-  return path.resolve(config.dataDir, file);
 }
 
 function invalid(key: string, expected: string): AppError {

@@ -6,10 +6,3 @@ export function parseDurationMs(text: string): number | undefined {
   if (!match) return undefined;
   return Math.round(Number(match[1]) * units[match[2] as keyof typeof units]);
 }
-
-export function formatDuration(ms: number): string {
-  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0 && ms > 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
-}

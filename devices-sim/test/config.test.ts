@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { parseFlags, type SimConfig } from '../src/config.ts';
+import { parseFlags, usage, type SimConfig } from '../src/config.ts';
 import { SimError } from '../src/errors.ts';
 
 const parse = (...argv: string[]) => parseFlags(argv) as SimConfig;
@@ -79,4 +79,18 @@ test('a scenario file mixes profiles and counts, in YAML or JSON; a malformed on
   rejects(['--scenario', file('empty.yaml', '')], /\(top level\)/);
   rejects(['--scenario', path.join(dir, 'missing.yaml')], /cannot read scenario file/);
   rejects(['--scenario', yaml, '--devices', '3'], /--scenario and --devices cannot be used together/);
+});
+
+test('the usage text comes from the same declarations as parsing: typing a default it shows changes nothing', () => {
+  const lines = usage.split('\n').slice(1);
+  assert.ok(lines.length >= 20);
+  const defaults = parse();
+  let checked = 0;
+  for (const line of lines) {
+    const [, name, value, shown] = /^ {2}--([a-z-]+)(?: ([A-Z]+))?.*?(?:\(default ([^)]+)\))?$/.exec(line)!;
+    if (!value || shown === undefined) continue;
+    assert.deepEqual(parse(`--${name}`, shown), defaults, `--${name} ${shown}`);
+    checked++;
+  }
+  assert.ok(checked >= 14, `${checked} defaults checked`);
 });
