@@ -44,90 +44,102 @@ const REBOOT_MIN_MS = 500;
 const REBOOT_MAX_MS = 2000;
 const STOP_TIMEOUT_MS = 3000;
 
+/**
+ * Where a device is. `rebooting`: a reboot command closed the connection on purpose, so the next
+ * attempt comes after a reboot's delay rather than the backoff.
+ */
+type DeviceState =
+  | { name: 'connecting' }
+  | { name: 'online'; telemetry: Telemetry }
+  | { name: 'rebooting' }
+  | { name: 'waiting'; retry: NodeJS.Timeout }
+  | { name: 'stopped' };
+
+/** The pending answer of start(): settled by the first CONNACK, or by the first failure when failing fast. */
+interface FirstConnect {
+  failFast: boolean;
+  settle(failure: ConnectFailure | null): void;
+}
+
 export function createDevice(options: DeviceOptions): Device {
   const { id, stats } = options;
   const random: Random = createRandom(options.seed);
   const backoff = createBackoff({ ...options.backoff, random });
   let client: MqttClient | undefined;
   let intervalMs = options.intervalMs;
-  let timer: NodeJS.Timeout | undefined;
-  let retryTimer: NodeJS.Timeout | undefined;
-  let isConnected = false;
-  let hasConnected = false;
-  let isStopping = false;
-  let isRebooting = false;
-  let lastError: string | undefined;
-  let settleFirst: ((failure: ConnectFailure | null) => void) | undefined;
-  let failFast = false;
+  let state: DeviceState = { name: 'connecting' };
+  let firstConnect: FirstConnect | null = null;
+  let lastFailure: ConnectFailure | undefined;
 
-  function publishTelemetry(): void {
-    if (!client || !isConnected) return;
-    const nowMs = Date.now();
-    const payload = JSON.stringify({ ...options.signal.sample(nowMs), ts: nowMs });
-    stats.sent++;
-    client.publish(topics.telemetry(id), payload, { qos: options.qos }, (err) => {
-      if (err) stats.errors++;
-    });
-  }
+  // Transitions, one function each; every change of `state` happens in one of them.
 
-  /**
-   * Telemetry every intervalMs against the clock, not after each callback: setInterval drifts by
-   * the event loop's lag on every tick, which on a busy machine lowers the rate of the whole fleet.
-   * A late tick is caught up at once, but never more than one: a device far behind skips ahead.
-   */
-  function startTimer(): void {
-    clearTimeout(timer);
-    let dueMs = Date.now();
-    const tick = () => {
-      publishTelemetry();
-      const nowMs = Date.now();
-      dueMs = Math.max(dueMs + intervalMs, nowMs);
-      timer = setTimeout(tick, Math.max(0, dueMs - nowMs));
-    };
-    tick();
-  }
-
-  function onConnect(): void {
-    const c = client!;
-    isConnected = true;
+  function goOnline(c: MqttClient): void {
+    if (state.name === 'stopped') return; // stop() already ends this client
+    const wasFirst = firstConnect !== null;
+    state = { name: 'online', telemetry: startTelemetry(() => publishTelemetry(c), () => intervalMs) };
     stats.connected++;
-    if (hasConnected) stats.reconnects++;
-    hasConnected = true;
+    if (!wasFirst) stats.reconnects++;
     backoff.reset();
-    lastError = undefined;
+    lastFailure = undefined;
     c.publish(topics.status(id), 'online', { qos: 1, retain: true });
     c.subscribe(topics.commands(id), { qos: 1 }, (err) => {
       if (err) stats.errors++;
     });
-    startTimer();
-    settleFirst?.(null);
-    settleFirst = undefined;
+    firstConnect?.settle(null);
+    firstConnect = null;
   }
 
-  function onClose(): void {
-    if (isConnected) stats.connected--;
-    isConnected = false;
-    clearTimeout(timer);
-    if (isStopping) return;
-    if (settleFirst && failFast) {
-      settleFirst(describeFailure(lastError ?? `no answer within ${options.connectTimeoutMs} ms`));
-      settleFirst = undefined;
-      isStopping = true;
-      client?.end(true);
+  function reboot(c: MqttClient): void {
+    if (state.name !== 'online') return;
+    // A reboot loses power: no DISCONNECT, so the broker publishes the last will.
+    leaveOnline(state);
+    state = { name: 'rebooting' };
+    c.stream.destroy();
+  }
+
+  function connectionClosed(): void {
+    if (state.name === 'online') leaveOnline(state);
+    if (state.name === 'stopped' || state.name === 'waiting') return;
+    if (firstConnect?.failFast) {
+      firstConnect.settle(lastFailure ?? { reason: 'unreachable', detail: `no answer within ${options.connectTimeoutMs} ms` });
+      firstConnect = null;
+      stop()?.end(true);
       return;
     }
-    const delayMs = isRebooting ? REBOOT_MIN_MS + random() * (REBOOT_MAX_MS - REBOOT_MIN_MS) : backoff.nextDelayMs();
-    isRebooting = false;
-    clearTimeout(retryTimer);
-    retryTimer = setTimeout(() => void reconnect(), delayMs);
+    const delayMs = state.name === 'rebooting' ? REBOOT_MIN_MS + random() * (REBOOT_MAX_MS - REBOOT_MIN_MS) : backoff.nextDelayMs();
+    state = { name: 'waiting', retry: setTimeout(() => void connectAgain(), delayMs) };
   }
 
-  async function reconnect(): Promise<void> {
-    if (isStopping || !client) return;
+  async function connectAgain(): Promise<void> {
+    if (state.name !== 'waiting' || !client) return;
+    state = { name: 'connecting' };
     const password = await options.password(id);
-    if (isStopping) return;
+    if (state.name !== 'connecting') return; // stopped meanwhile
     client.options.password = password;
     client.reconnect();
+  }
+
+  function stop(): MqttClient | undefined {
+    if (state.name === 'online') leaveOnline(state);
+    if (state.name === 'waiting') clearTimeout(state.retry);
+    state = { name: 'stopped' };
+    firstConnect?.settle(null);
+    firstConnect = null;
+    return client;
+  }
+
+  function leaveOnline(online: Extract<DeviceState, { name: 'online' }>): void {
+    online.telemetry.stop();
+    stats.connected--;
+  }
+
+  function publishTelemetry(c: MqttClient): void {
+    const nowMs = Date.now();
+    const payload = JSON.stringify({ ...options.signal.sample(nowMs), ts: nowMs });
+    stats.sent++;
+    c.publish(topics.telemetry(id), payload, { qos: options.qos }, (err) => {
+      if (err) stats.errors++;
+    });
   }
 
   function onMessage(topic: string, payload: Buffer): void {
@@ -138,20 +150,15 @@ export function createDevice(options: DeviceOptions): Device {
     const c = client;
     c.publish(topics.reply(id, parsed.name), JSON.stringify(action.reply), { qos: 1 }, (err) => {
       if (err) stats.errors++;
-      if (action.kind === 'reboot' && !err && !isStopping) {
-        // A reboot loses power: no DISCONNECT, so the broker publishes the last will.
-        isRebooting = true;
-        c.stream.destroy();
-      }
+      else if (action.kind === 'reboot') reboot(c);
     });
-    if (action.kind === 'set-interval') {
+    if (action.kind === 'set-interval' && state.name === 'online') {
       intervalMs = action.intervalMs;
-      startTimer();
+      state.telemetry.restart();
     }
   }
 
   async function start(startOptions: { failFast: boolean }): Promise<ConnectFailure | null> {
-    failFast = startOptions.failFast;
     const connectOptions: IClientOptions = {
       clientId: id,
       username: id,
@@ -165,48 +172,80 @@ export function createDevice(options: DeviceOptions): Device {
       rejectUnauthorized: !options.insecure,
       will: { topic: topics.status(id), payload: Buffer.from('offline'), qos: 1, retain: true },
     };
-    const first = new Promise<ConnectFailure | null>((resolve) => (settleFirst = resolve));
-    client = mqtt.connect(options.url, connectOptions);
-    client.on('connect', onConnect);
-    client.on('close', onClose);
-    client.on('message', onMessage);
-    client.on('error', (err) => {
+    const first = new Promise<ConnectFailure | null>((settle) => (firstConnect = { failFast: startOptions.failFast, settle }));
+    const c = mqtt.connect(options.url, connectOptions);
+    client = c;
+    c.on('connect', () => goOnline(c));
+    c.on('close', connectionClosed);
+    c.on('message', onMessage);
+    c.on('error', (err) => {
       stats.errors++;
-      lastError = errorText(err);
-      stats.lastError = lastError;
+      lastFailure = describeFailure(err);
+      stats.lastError = lastFailure.detail;
     });
     return first;
   }
 
-  async function stop(): Promise<void> {
-    isStopping = true;
-    clearTimeout(timer);
-    clearTimeout(retryTimer);
-    settleFirst?.(null);
-    const c = client;
+  async function end(): Promise<void> {
+    const wasOnline = state.name === 'online';
+    const c = stop();
     if (!c) return;
-    if (isConnected) {
+    if (wasOnline) {
       // A clean shutdown sends DISCONNECT, which cancels the will: say `offline` ourselves first.
       // Bounded: a broker that went away never acknowledges, and the will covers that case.
-      let timer: NodeJS.Timeout | undefined;
+      let stopTimer: NodeJS.Timeout | undefined;
       await Promise.race([
         c.publishAsync(topics.status(id), 'offline', { qos: 1, retain: true }).then(() => c.endAsync()),
         new Promise<void>((resolve) => c.once('close', () => resolve())),
-        new Promise((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS))),
+        new Promise((resolve) => (stopTimer = setTimeout(resolve, STOP_TIMEOUT_MS))),
       ]).catch(() => stats.errors++);
-      clearTimeout(timer);
+      clearTimeout(stopTimer);
     }
     c.end(true);
   }
 
-  return { id, start, stop };
+  return { id, start, stop: end };
 }
 
-function errorText(err: Error & { code?: unknown }): string {
-  return typeof err.code === 'string' && !err.message.includes(err.code) ? `${err.code} ${err.message}` : err.message;
+interface Telemetry {
+  /** starts again from now, at the current interval */
+  restart(): void;
+  stop(): void;
 }
 
-function describeFailure(text: string): ConnectFailure {
-  const isRefused = /not authori[sz]ed|bad user name or password|bad username or password|unexpected server response: 40[13]/i.test(text);
-  return { reason: isRefused ? 'refused' : 'unreachable', detail: text };
+/**
+ * Telemetry every interval against the clock, not after each callback: setInterval drifts by the
+ * event loop's lag on every tick, which on a busy machine lowers the rate of the whole fleet. A late
+ * tick is caught up at once, but never more than one: a device far behind skips ahead.
+ */
+function startTelemetry(publish: () => void, intervalMs: () => number): Telemetry {
+  let timer: NodeJS.Timeout | undefined;
+  const restart = () => {
+    clearTimeout(timer);
+    let dueMs = Date.now();
+    const tick = () => {
+      publish();
+      const nowMs = Date.now();
+      dueMs = Math.max(dueMs + intervalMs(), nowMs);
+      timer = setTimeout(tick, Math.max(0, dueMs - nowMs));
+    };
+    tick();
+  };
+  restart();
+  return { restart, stop: () => clearTimeout(timer) };
 }
+
+/**
+ * A refusal is a CONNACK with return code 4 or 5 (MQTT.js puts it in `code`) or an HTTP 401/403
+ * answering the WebSocket upgrade (ws reports only the status, in its message); anything else means
+ * the broker could not be reached.
+ */
+function describeFailure(err: Error & { code?: unknown }): ConnectFailure {
+  const detail = typeof err.code === 'string' && !err.message.includes(err.code) ? `${err.code} ${err.message}` : err.message;
+  const httpStatus = /^Unexpected server response: (\d{3})$/.exec(err.message)?.[1];
+  const isRefused = err.code === ConnackCode.badCredentials || err.code === ConnackCode.notAuthorized || httpStatus === '401' || httpStatus === '403';
+  return { reason: isRefused ? 'refused' : 'unreachable', detail };
+}
+
+/** MQTT 3.1.1 CONNACK return codes that refuse credentials [MQTT-3.2.2.3]. */
+const ConnackCode = { badCredentials: 4, notAuthorized: 5 } as const;
