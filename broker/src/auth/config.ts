@@ -33,6 +33,13 @@ export const authConfigSchema = z.object({
   usersFile: z.string().optional(),
   /** scrypt cost for new password hashes, as log2 of N (15: N = 32768, about 32 MiB and 0.1 s per hash) */
   scryptCostLog2: z.number().int().min(10).max(20).default(15),
+  /** scrypt checks running at once; the rest of the libuv pool stays free for token checks */
+  passwordCheckConcurrency: z.number().int().min(1).default(2),
+  /** scrypt checks waiting for a slot; more are refused at once (CONNACK 0x03, HTTP 503) */
+  passwordCheckMaxQueued: z.number().int().min(0).default(200),
+  /** how long a verified (user, password) pair is remembered (0: not at all) */
+  verifiedCacheTtlSec: z.number().int().min(0).default(900),
+  verifiedCacheMaxEntries: z.number().int().min(1).default(100_000),
   /** admin password at first start; else generated and printed once */
   adminPassword: z.string().min(8).optional(),
   roles: z.record(z.string(), rolePatterns).default(defaultRoles as unknown as Record<string, z.infer<typeof rolePatterns>>),
