@@ -16,6 +16,7 @@ interface NameState {
   failures: number;
   pending: number;
   nextAllowedMs: number;
+  lastFailureMs: number;
 }
 
 export interface UserReservation {
@@ -30,13 +31,13 @@ export function createUserBackoff(limits: UserBackoffLimits) {
   function stateOf(name: string, nowMs: number): NameState {
     let state = names.get(name);
     // idle long past its back-off: start over (bounds how long a name stays in the table)
-    if (state && state.pending === 0 && nowMs - state.nextAllowedMs > limits.failedAuthUserBackoffMaxMs) state = undefined;
+    if (state && state.pending === 0 && nowMs - Math.max(state.lastFailureMs, state.nextAllowedMs) > limits.failedAuthUserBackoffMaxMs) state = undefined;
     if (!state) {
       if (names.size >= maxTrackedNames) {
         const oldest = names.keys().next();
         if (!oldest.done) names.delete(oldest.value);
       }
-      state = { failures: 0, pending: 0, nextAllowedMs: 0 };
+      state = { failures: 0, pending: 0, nextAllowedMs: 0, lastFailureMs: nowMs };
       names.set(name, state);
     }
     return state;
@@ -63,6 +64,7 @@ export function createUserBackoff(limits: UserBackoffLimits) {
             return;
           }
           state.failures++;
+          state.lastFailureMs = now;
           const over = state.failures - free;
           if (over >= 0) state.nextAllowedMs = now + Math.min(limits.failedAuthUserBackoffMs * 2 ** over, limits.failedAuthUserBackoffMaxMs);
         },
