@@ -17,7 +17,7 @@ export function registerLoginRoute(app: FastifyInstance, access: Pick<AccessCont
     }
     const result = await access.login(parsed.data.username, parsed.data.password, req.socket.remoteAddress ?? 'unknown');
     if (!result.ok) {
-      const error = result.status === 429 ? 'too_many_attempts' : result.status === 404 ? 'auth_disabled' : 'bad_credentials';
+      const error = { 429: 'too_many_attempts', 503: 'busy', 404: 'auth_disabled', 401: 'bad_credentials' }[result.status];
       return reply.code(result.status).send({ error, message: result.reason } satisfies ApiError);
     }
     return reply.code(200).send(result.response satisfies LoginResponse);

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const rolePatterns = z.object({
@@ -33,6 +34,20 @@ export const authConfigSchema = z.object({
   usersFile: z.string().optional(),
   /** scrypt cost for new password hashes, as log2 of N (15: N = 32768, about 32 MiB and 0.1 s per hash) */
   scryptCostLog2: z.number().int().min(10).max(20).default(15),
+  /**
+   * scrypt checks running at once (default: half the cores, at least 1): each keeps a core busy, so
+   * the event loop and token checks (on the rest of the libuv pool) always keep a core of their own
+   */
+  passwordCheckConcurrency: z
+    .number()
+    .int()
+    .min(1)
+    .default(() => Math.max(1, Math.floor(availableParallelism() / 2))),
+  /** scrypt checks waiting for a slot; more are refused at once (CONNACK 0x03, HTTP 503) */
+  passwordCheckMaxQueued: z.number().int().min(0).default(200),
+  /** how long a verified (user, password) pair is remembered (0: not at all) */
+  verifiedCacheTtlSec: z.number().int().min(0).default(900),
+  verifiedCacheMaxEntries: z.number().int().min(1).default(100_000),
   /** admin password at first start; else generated and printed once */
   adminPassword: z.string().min(8).optional(),
   roles: z.record(z.string(), rolePatterns).default(defaultRoles as unknown as Record<string, z.infer<typeof rolePatterns>>),

@@ -7,29 +7,33 @@ import type { Identity } from '../contract/index.ts';
 import type { RefusalReason, Refusals } from '../guards/refusals.ts';
 import { isTopicSafeSubject } from './acl.ts';
 import type { AuthFailureLimiter } from './index.ts';
-import type { PasswordStore } from './passwords.ts';
+import type { PasswordChecker } from './password-check.ts';
 import { looksLikeJwt, type TokenService } from './tokens.ts';
 
 export interface ConnectAuthDeps {
   tokens: TokenService;
-  users: PasswordStore;
+  passwords: PasswordChecker;
   acl: { knowsRole(role: string): boolean };
   limiter: AuthFailureLimiter;
   refusals: Refusals;
 }
 
-type RefusalCode = typeof ConnackCode.badCredentials | typeof ConnackCode.notAuthorized;
+type RefusalCode = typeof ConnackCode.badCredentials | typeof ConnackCode.notAuthorized | typeof ConnackCode.serverUnavailable;
 
 /** Client ids that devices have used; another subject may not take them over. Bounded. */
 const maxRememberedDevices = 1_000_000;
 
 export function createConnectAuthenticator(deps: ConnectAuthDeps): BrokerHooks['authenticate'] {
-  const { tokens, users, acl, limiter, refusals } = deps;
+  const { tokens, passwords, acl, limiter, refusals } = deps;
   const deviceIds = new Set<string>();
 
   function refuse(client: ClientRef, reason: RefusalReason, returnCode: RefusalCode): AuthResult {
-    refusals.refuse(reason, client.context, { clientId: client.id, remoteAddress: client.context.remoteAddress });
-    if (returnCode === ConnackCode.badCredentials) limiter.recordFailure(client.context.remoteAddress);
+    const { remoteAddress } = client.context;
+    // a flood is logged once per address, not once per connection
+    const logKey = reason === 'failed_auth_rate' || reason === 'password_check_busy' ? remoteAddress : client.context;
+    refusals.refuse(reason, logKey, { clientId: client.id, remoteAddress });
+    // a wrong password was counted when its check was reserved; a bad token is counted here
+    if (reason === 'bad_token') limiter.recordFailure(remoteAddress);
     return { ok: false, returnCode, reason };
   }
 
@@ -40,8 +44,13 @@ export function createConnectAuthenticator(deps: ConnectAuthDeps): BrokerHooks['
       return check.ok ? check.identity : refuse(client, 'bad_token', ConnackCode.badCredentials);
     }
     if (secret !== undefined && username) {
-      const user = await users.verify(username, secret);
-      return user.ok ? { subject: username, role: user.role } : refuse(client, 'bad_password', ConnackCode.badCredentials);
+      const user = await passwords.check(username, secret, client.context.remoteAddress);
+      if (user.ok) return { subject: username, role: user.role };
+      // refusals by the limiter (0x05, as before) and by the full queue (0x03: try again shortly)
+      // are not failed checks: only a wrong password counts toward the limits
+      if (user.reason === 'failed_auth_rate') return refuse(client, 'failed_auth_rate', ConnackCode.notAuthorized);
+      if (user.reason === 'password_check_busy') return refuse(client, 'password_check_busy', ConnackCode.serverUnavailable);
+      return refuse(client, 'bad_password', ConnackCode.badCredentials);
     }
     const transportToken = client.context.transportToken;
     if (transportToken) {
@@ -52,10 +61,6 @@ export function createConnectAuthenticator(deps: ConnectAuthDeps): BrokerHooks['
   }
 
   return async function authenticate(client, username, password) {
-    if (limiter.isBlocked(client.context.remoteAddress)) {
-      refusals.refuse('failed_auth_rate', client.context.remoteAddress, { remoteAddress: client.context.remoteAddress });
-      return { ok: false, returnCode: ConnackCode.notAuthorized, reason: 'failed_auth_rate' };
-    }
     const found = await identify(client, username, password);
     if ('ok' in found) return found;
     const identity = found;

@@ -10,6 +10,7 @@ import { canReceive, createTopicAcl } from './acl.ts';
 import type { AuthConfig } from './config.ts';
 import { createConnectAuthenticator } from './connect.ts';
 import { ensureAdmin, ensureSecret, usersFileName } from './first-start.ts';
+import { createPasswordChecker } from './password-check.ts';
 import { openPasswordStore } from './passwords.ts';
 import { createTokenService } from './tokens.ts';
 import { bearerToken, upgradeToken } from './upgrade.ts';
@@ -20,7 +21,7 @@ export interface TopicAcl {
   canSubscribe(identity: Identity, filter: string): boolean;
 }
 
-export type LoginResult = { ok: true; response: LoginResponse } | { ok: false; status: 401 | 404 | 429; reason: string };
+export type LoginResult = { ok: true; response: LoginResponse } | { ok: false; status: 401 | 404 | 429 | 503; reason: string };
 
 export interface AccessControl {
   /** MQTT: CONNECT authentication and per-packet authorization */
@@ -35,9 +36,17 @@ export interface AccessControl {
   close(): Promise<void>;
 }
 
-/** Failed authentications per IP (implemented by guards); a blocked IP is refused before any check. */
+export type AttemptOutcome = 'succeeded' | 'failed' | 'not_checked';
+
+/** Failed authentications per address and per user name (implemented by guards). */
 export interface AuthFailureLimiter {
-  isBlocked(remoteAddress: string): boolean;
+  /**
+   * Reserves one expensive password check before it runs: the attempt counts as a failure until it
+   * is settled, so parallel attempts cannot all be checked. Refused while the address or the user
+   * name is over its limit.
+   */
+  reserve(remoteAddress: string, username: string): { ok: true; settle(outcome: AttemptOutcome): void } | { ok: false; by: 'address' | 'user' };
+  /** A cheap check (a token, a machine secret) failed: counts toward the address, blocks nothing cheap. */
   recordFailure(remoteAddress: string): void;
 }
 
@@ -51,7 +60,7 @@ export interface AccessControlDeps {
   print?: (text: string) => void;
 }
 
-const noLimit: AuthFailureLimiter = { isBlocked: () => false, recordFailure: () => {} };
+const noLimit: AuthFailureLimiter = { reserve: () => ({ ok: true, settle: () => {} }), recordFailure: () => {} };
 
 export async function createAccessControl(deps: AccessControlDeps): Promise<AccessControl> {
   const { config, log } = deps;
@@ -70,7 +79,16 @@ export async function createAccessControl(deps: AccessControlDeps): Promise<Acce
   const acl = createTopicAcl(config.roles);
   const users = openPasswordStore(config.usersFile ?? path.join(deps.dataDir, usersFileName), config.scryptCostLog2);
   await ensureAdmin(users, config.adminPassword, log, deps.print ?? ((text) => process.stdout.write(text)));
-  const authenticate = createConnectAuthenticator({ tokens, users, acl, limiter, refusals });
+  const passwords = createPasswordChecker({
+    users,
+    limiter,
+    metrics: deps.metrics,
+    concurrency: config.passwordCheckConcurrency,
+    maxQueued: config.passwordCheckMaxQueued,
+    verifiedCacheTtlSec: config.verifiedCacheTtlSec,
+    verifiedCacheMaxEntries: config.verifiedCacheMaxEntries,
+  });
+  const authenticate = createConnectAuthenticator({ tokens, passwords, acl, limiter, refusals });
 
   const hooks: BrokerHooks = {
     authenticate,
@@ -98,10 +116,8 @@ export async function createAccessControl(deps: AccessControlDeps): Promise<Acce
     const token = upgradeToken(req);
     if (token === undefined) return { ok: true };
     const remoteAddress = req.socket.remoteAddress ?? 'unknown';
-    if (limiter.isBlocked(remoteAddress)) {
-      refusals.refuse('failed_auth_rate', remoteAddress, { remoteAddress });
-      return { ok: false, status: 429, reason: 'too many failed authentications' };
-    }
+    // a token costs microseconds to check, so it is always checked: a valid one is never refused
+    // because others failed from the same address
     const check = await tokens.verify(token);
     if (check.ok && acl.knowsRole(check.identity.role)) return { ok: true, token };
     limiter.recordFailure(remoteAddress);
@@ -120,13 +136,16 @@ export async function createAccessControl(deps: AccessControlDeps): Promise<Acce
       return check.ok && acl.knowsRole(check.identity.role) ? check.identity : null;
     },
     async login(username, password, remoteAddress) {
-      if (limiter.isBlocked(remoteAddress)) {
+      const user = await passwords.check(username, password, remoteAddress);
+      if (!user.ok && user.reason === 'failed_auth_rate') {
         refusals.refuse('failed_auth_rate', remoteAddress, { remoteAddress });
         return { ok: false, status: 429, reason: 'too many failed logins; try again later' };
       }
-      const user = await users.verify(username, password);
+      if (!user.ok && user.reason === 'password_check_busy') {
+        refusals.refuse('password_check_busy', remoteAddress, { remoteAddress });
+        return { ok: false, status: 503, reason: 'too many logins at once; try again shortly' };
+      }
       if (!user.ok) {
-        limiter.recordFailure(remoteAddress);
         // the name only when it is a user: a mistyped password in the name field stays out of the log
         refusals.refuse('bad_password', remoteAddress, { remoteAddress, ...(users.has(username) ? { username } : {}) });
         return { ok: false, status: 401, reason: 'bad user name or password' };

@@ -8,6 +8,11 @@ export const guardsConfigSchema = z.object({
   maxConnectionsPerIp: z.number().int().min(1).default(1000),
   connectAttemptsPerIpPerMin: z.number().int().min(1).default(6000),
   failedAuthPerIpPerMin: z.number().int().min(1).default(30),
+  /** failed password checks of one user name (from any address) before it backs off */
+  failedAuthPerUserFree: z.number().int().min(1).default(5),
+  /** the first back-off; it doubles with each further failure, up to the max */
+  failedAuthUserBackoffMs: z.number().int().min(1).default(1000),
+  failedAuthUserBackoffMaxMs: z.number().int().min(1).default(60_000),
   /** WebSocket Origin allowlist; empty allows any origin */
   allowedOrigins: z.array(z.string()).default([]),
   maxClientIdLength: z.number().int().min(1).max(65535).default(128),

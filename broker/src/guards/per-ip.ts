@@ -4,6 +4,7 @@ import type { AuthFailureLimiter } from '../auth/index.ts';
 import type { TransportKind } from '../broker/types.ts';
 import type { ConnectionGate } from '../transport/gate.ts';
 import type { Refusals } from './refusals.ts';
+import { createUserBackoff, type UserBackoffLimits } from './user-backoff.ts';
 
 const windowMs = 60_000;
 
@@ -72,10 +73,38 @@ export function createLimitingGate(limits: PerIpLimits, refusals: Refusals): Con
   };
 }
 
-export function createAuthFailureLimiter(limits: PerIpLimits): AuthFailureLimiter {
+/**
+ * Failed authentications per address per minute, and a back-off per user name. An expensive check
+ * is reserved before it runs and counted as a failure until it succeeds, so parallel guesses from
+ * one address cannot all be checked before the first failure is recorded: at most the limit run.
+ */
+export function createAuthFailureLimiter(limits: PerIpLimits & UserBackoffLimits): AuthFailureLimiter {
   const failures = createMinuteCounter();
+  const pendingByIp = new Map<string, number>();
+  const users = createUserBackoff(limits);
+  const addPending = (ip: string, delta: number) => {
+    const n = (pendingByIp.get(ip) ?? 0) + delta;
+    if (n <= 0) pendingByIp.delete(ip);
+    else pendingByIp.set(ip, n);
+  };
   return {
-    isBlocked: (ip) => failures.get(ip) >= limits.failedAuthPerIpPerMin,
+    reserve(ip, username) {
+      if (failures.get(ip) + (pendingByIp.get(ip) ?? 0) >= limits.failedAuthPerIpPerMin) return { ok: false, by: 'address' };
+      const user = users.reserve(username, Date.now());
+      if (!user) return { ok: false, by: 'user' };
+      addPending(ip, 1);
+      let settled = false;
+      return {
+        ok: true,
+        settle(outcome) {
+          if (settled) return;
+          settled = true;
+          addPending(ip, -1);
+          user.settle(outcome, Date.now());
+          if (outcome === 'failed') failures.add(ip);
+        },
+      };
+    },
     recordFailure: (ip) => void failures.add(ip),
   };
 }

@@ -12,6 +12,7 @@ export type RefusalReason =
   | 'client_id_mismatch'
   | 'client_id_taken'
   | 'failed_auth_rate'
+  | 'password_check_busy'
   | 'upgrade_bad_token'
   // authorization
   | 'forbidden_publish'
