@@ -6,6 +6,7 @@ import { authConfigSchema } from './auth/config.ts';
 import { bridgeConfigSchema } from './bridge/config.ts';
 import { AppError } from './errors.ts';
 import { guardsConfigSchema } from './guards/config.ts';
+import { liveConfigSchema } from './live/config.ts';
 import { storeConfigSchema } from './stores/config.ts';
 import { transportConfigSchema } from './transport/config.ts';
 
@@ -24,6 +25,7 @@ export const configSchema = z
     auth: authConfigSchema.prefault({}),
     guards: guardsConfigSchema.prefault({}),
     bridge: bridgeConfigSchema.prefault({}),
+    live: liveConfigSchema.prefault({}),
     store: storeConfigSchema.prefault({}),
   })
   .strict();
