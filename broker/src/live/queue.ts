@@ -1,23 +1,66 @@
 // What a fallback session may hold: a byte budget shared by every SSE stream and polling session,
 // and one polling session's queue, bounded in messages and in bytes. A full queue drops its oldest
 // messages (a live view wants the newest); each drop is tallied by reason until a client is told.
+// Over the budget, the largest queue gives up its oldest first.
 import type { LiveItem } from './fanout.ts';
 
 export type DropReason = 'budget' | 'session-queue-full';
+
+/** A session queue as the budget sees it: the bytes it holds, and a way to give some back. */
+export interface BudgetHolder {
+  readonly bytes: number;
+  /** drops its oldest message (counted against the budget); false when it holds nothing */
+  giveUp(): boolean;
+}
 
 export interface ByteBudget {
   readonly limitBytes: number;
   readonly usedBytes: number;
   /** the most ever held at once */
   readonly peakBytes: number;
-  /** takes `bytes` when they fit under the limit */
-  take(bytes: number): boolean;
+  /**
+   * Takes `bytes` when they fit. When they do not and a `requester` is named, the largest holder
+   * holding more than the requester would gives up its oldest messages first: a session nobody
+   * collects (the largest, as it only grows) pays for the budget, not a client that is keeping up.
+   */
+  take(bytes: number, requester?: BudgetHolder): boolean;
   release(bytes: number): void;
+  /** a holder that now holds bytes, or no longer does */
+  hold(holder: BudgetHolder): void;
+  unhold(holder: BudgetHolder): void;
 }
 
-export function createByteBudget(limitBytes: number): ByteBudget {
+export interface ByteBudgetOptions {
+  /** the largest holder is looked for at most this often (a scan of all of them) */
+  rescanMs?: number;
+  now?: () => number;
+}
+
+export function createByteBudget(limitBytes: number, options: ByteBudgetOptions = {}): ByteBudget {
+  const rescanMs = options.rescanMs ?? 100;
+  const now = options.now ?? Date.now;
+  const holders = new Set<BudgetHolder>();
   let used = 0;
   let peak = 0;
+  let victim: BudgetHolder | undefined;
+  let scannedAtMs = -Infinity;
+
+  function largest(): BudgetHolder | undefined {
+    let best: BudgetHolder | undefined;
+    for (const h of holders) if (!best || h.bytes > best.bytes) best = h;
+    return best;
+  }
+  /** a holder worth taking from for `requester`, found again at most every rescanMs */
+  function victimFor(requester: BudgetHolder, bytes: number): BudgetHolder | undefined {
+    const worth = (h: BudgetHolder | undefined) => h !== undefined && h !== requester && holders.has(h) && h.bytes > requester.bytes + bytes;
+    if (worth(victim)) return victim;
+    const nowMs = now();
+    if (nowMs - scannedAtMs < rescanMs) return undefined;
+    scannedAtMs = nowMs;
+    victim = largest();
+    return worth(victim) ? victim : undefined;
+  }
+
   return {
     limitBytes,
     get usedBytes() {
@@ -26,14 +69,22 @@ export function createByteBudget(limitBytes: number): ByteBudget {
     get peakBytes() {
       return peak;
     },
-    take(bytes) {
-      if (used + bytes > limitBytes) return false;
+    take(bytes, requester) {
+      while (used + bytes > limitBytes) {
+        const from = requester && victimFor(requester, bytes);
+        if (!from?.giveUp()) return false;
+      }
       used += bytes;
       if (used > peak) peak = used;
       return true;
     },
     release(bytes) {
       used -= bytes;
+    },
+    hold: (holder) => void holders.add(holder),
+    unhold(holder) {
+      holders.delete(holder);
+      if (victim === holder) victim = undefined;
     },
   };
 }
@@ -67,18 +118,33 @@ export function createSessionQueue(options: SessionQueueOptions): SessionQueue {
   let bytes = 0;
   let dropped = noDrops();
 
+  const length = () => items.length - head;
+  const holder: BudgetHolder = {
+    get bytes() {
+      return bytes;
+    },
+    giveUp() {
+      if (length() === 0) return false;
+      shift('budget');
+      return true;
+    },
+  };
+
   function shift(reason: DropReason): void {
     const oldest = items[head]!;
     items[head++] = undefined as unknown as LiveItem;
     bytes -= oldest.bytes;
     budget.release(oldest.bytes);
     dropped[reason] += 1;
-    if (head > 64 && head * 2 > items.length) {
+    if (length() === 0) {
+      items = [];
+      head = 0;
+      budget.unhold(holder);
+    } else if (head > 64 && head * 2 > items.length) {
       items = items.slice(head);
       head = 0;
     }
   }
-  const length = () => items.length - head;
 
   function push(item: LiveItem): void {
     if (item.bytes > maxBytes) {
@@ -86,20 +152,22 @@ export function createSessionQueue(options: SessionQueueOptions): SessionQueue {
       return;
     }
     while (length() > 0 && (length() >= maxMessages || bytes + item.bytes > maxBytes)) shift('session-queue-full');
-    while (!budget.take(item.bytes)) {
-      // Over the shared budget, this session makes room from its own oldest, never from others'.
+    while (!budget.take(item.bytes, holder)) {
+      // Nobody holds more than this session: it makes room from its own oldest.
       if (length() === 0) {
         dropped.budget += 1;
         return;
       }
       shift('budget');
     }
+    if (length() === 0) budget.hold(holder);
     items.push(item);
     bytes += item.bytes;
   }
   function take(): { items: LiveItem[]; dropped: DropTally } {
     const result = { items: head === 0 ? items : items.slice(head), dropped };
     budget.release(bytes);
+    budget.unhold(holder);
     items = [];
     head = 0;
     bytes = 0;
