@@ -32,12 +32,13 @@ export function createSessionRegistry(options: SessionRegistryOptions): SessionR
 
   return {
     admit(session) {
+      const mine = byUser.get(session.subject) ?? new Set<LiveSession>();
+      // A Set iterates in insertion order: the first is the user's oldest session. Ending it frees
+      // a slot, so a user at their cap always gets in.
+      while (mine.size >= options.maxSessionsPerUser) mine.values().next().value!.end('user-cap');
       if (size >= options.maxSessions) options.abandoned()?.end('evicted');
       if (size >= options.maxSessions) return false;
-      let mine = byUser.get(session.subject);
-      if (!mine) byUser.set(session.subject, (mine = new Set()));
-      // A Set iterates in insertion order: the first is the user's oldest session.
-      while (mine.size >= options.maxSessionsPerUser) mine.values().next().value!.end('user-cap');
+      byUser.set(session.subject, mine);
       mine.add(session);
       size += 1;
       return true;

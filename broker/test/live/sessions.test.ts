@@ -38,3 +38,14 @@ test('with every slot taken only an abandoned session makes room; otherwise the 
   assert.deepEqual(ended, [['a-1', 'evicted']]);
   assert.deepEqual(registry.all().map((s) => s.subject).sort(), ['b', 'c']);
 });
+
+test('a user at their cap gets in even when every slot is taken, by ending their own oldest', () => {
+  const ended: Array<[string, EndReason]> = [];
+  const registry: SessionRegistry = createSessionRegistry({ maxSessions: 2, maxSessionsPerUser: 1, abandoned: () => undefined });
+  const make = (subject: string, name: string) => session(() => registry, subject, ended, name);
+  assert.ok(registry.admit(make('a', 'a-1')));
+  assert.ok(registry.admit(make('b', 'b-1')));
+  assert.ok(registry.admit(make('a', 'a-2')));
+  assert.equal(registry.admit(make('c', 'c-1')), false);
+  assert.deepEqual(ended, [['a-1', 'user-cap']]);
+});
