@@ -1,14 +1,16 @@
 // What a fallback session may hold: a byte budget shared by every SSE stream and polling session,
 // and one polling session's queue, bounded in messages and in bytes. A full queue drops its oldest
 // messages (a live view wants the newest); each drop is tallied by reason until a client is told.
-// Over the budget, the largest queue gives up its oldest first.
+// Over the budget, the queue collected longest ago gives up its oldest first.
 import type { LiveItem } from './fanout.ts';
 
 export type DropReason = 'budget' | 'session-queue-full';
 
-/** A session queue as the budget sees it: the bytes it holds, and a way to give some back. */
+/** A session queue as the budget sees it: what it holds, since when, and a way to give some back. */
 export interface BudgetHolder {
   readonly bytes: number;
+  /** when its client last took its messages (or when it was opened) */
+  readonly collectedAtMs: number;
   /** drops its oldest message (counted against the budget); false when it holds nothing */
   giveUp(): boolean;
 }
@@ -19,46 +21,28 @@ export interface ByteBudget {
   /** the most ever held at once */
   readonly peakBytes: number;
   /**
-   * Takes `bytes` when they fit. When they do not and a `requester` is named, the largest holder
-   * holding more than the requester would gives up its oldest messages first: a session nobody
-   * collects (the largest, as it only grows) pays for the budget, not a client that is keeping up.
+   * Takes `bytes` when they fit. When they do not and a `requester` is named, the holder whose
+   * client has not come for its messages the longest gives them up first, if that is longer than
+   * the requester's: an abandoned session pays for the budget, not a client that keeps up.
    */
   take(bytes: number, requester?: BudgetHolder): boolean;
   release(bytes: number): void;
-  /** a holder that now holds bytes, or no longer does */
+  /** a holder that now holds bytes, or no longer does (its collectedAtMs changes only in between) */
   hold(holder: BudgetHolder): void;
   unhold(holder: BudgetHolder): void;
 }
 
-export interface ByteBudgetOptions {
-  /** the largest holder is looked for at most this often (a scan of all of them) */
-  rescanMs?: number;
-  now?: () => number;
-}
-
-export function createByteBudget(limitBytes: number, options: ByteBudgetOptions = {}): ByteBudget {
-  const rescanMs = options.rescanMs ?? 100;
-  const now = options.now ?? Date.now;
+export function createByteBudget(limitBytes: number): ByteBudget {
   const holders = new Set<BudgetHolder>();
   let used = 0;
   let peak = 0;
-  let victim: BudgetHolder | undefined;
-  let scannedAtMs = -Infinity;
+  /** the holder collected longest ago; a scan only after it leaves */
+  let oldest: BudgetHolder | undefined;
 
-  function largest(): BudgetHolder | undefined {
-    let best: BudgetHolder | undefined;
-    for (const h of holders) if (!best || h.bytes > best.bytes) best = h;
-    return best;
-  }
-  /** a holder worth taking from for `requester`, found again at most every rescanMs */
-  function victimFor(requester: BudgetHolder, bytes: number): BudgetHolder | undefined {
-    const worth = (h: BudgetHolder | undefined) => h !== undefined && h !== requester && holders.has(h) && h.bytes > requester.bytes + bytes;
-    if (worth(victim)) return victim;
-    const nowMs = now();
-    if (nowMs - scannedAtMs < rescanMs) return undefined;
-    scannedAtMs = nowMs;
-    victim = largest();
-    return worth(victim) ? victim : undefined;
+  function findOldest(): BudgetHolder | undefined {
+    let found: BudgetHolder | undefined;
+    for (const h of holders) if (!found || h.collectedAtMs < found.collectedAtMs) found = h;
+    return found;
   }
 
   return {
@@ -71,8 +55,9 @@ export function createByteBudget(limitBytes: number, options: ByteBudgetOptions 
     },
     take(bytes, requester) {
       while (used + bytes > limitBytes) {
-        const from = requester && victimFor(requester, bytes);
-        if (!from?.giveUp()) return false;
+        if (!requester) return false;
+        oldest ??= findOldest();
+        if (!oldest || oldest.collectedAtMs >= requester.collectedAtMs || !oldest.giveUp()) return false;
       }
       used += bytes;
       if (used > peak) peak = used;
@@ -81,10 +66,13 @@ export function createByteBudget(limitBytes: number, options: ByteBudgetOptions 
     release(bytes) {
       used -= bytes;
     },
-    hold: (holder) => void holders.add(holder),
+    hold(holder) {
+      holders.add(holder);
+      if (oldest && holder.collectedAtMs < oldest.collectedAtMs) oldest = holder;
+    },
     unhold(holder) {
       holders.delete(holder);
-      if (victim === holder) victim = undefined;
+      if (oldest === holder) oldest = undefined;
     },
   };
 }
@@ -93,6 +81,7 @@ export interface SessionQueueOptions {
   maxMessages: number;
   maxBytes: number;
   budget: ByteBudget;
+  now?: () => number;
 }
 
 export type DropTally = Record<DropReason, number>;
@@ -113,6 +102,8 @@ export const noDrops = (): DropTally => ({ budget: 0, 'session-queue-full': 0 })
 
 export function createSessionQueue(options: SessionQueueOptions): SessionQueue {
   const { maxMessages, maxBytes, budget } = options;
+  const now = options.now ?? Date.now;
+  let collectedAtMs = now();
   let items: LiveItem[] = [];
   let head = 0;
   let bytes = 0;
@@ -122,6 +113,9 @@ export function createSessionQueue(options: SessionQueueOptions): SessionQueue {
   const holder: BudgetHolder = {
     get bytes() {
       return bytes;
+    },
+    get collectedAtMs() {
+      return collectedAtMs;
     },
     giveUp() {
       if (length() === 0) return false;
@@ -153,7 +147,7 @@ export function createSessionQueue(options: SessionQueueOptions): SessionQueue {
     }
     while (length() > 0 && (length() >= maxMessages || bytes + item.bytes > maxBytes)) shift('session-queue-full');
     while (!budget.take(item.bytes, holder)) {
-      // Nobody holds more than this session: it makes room from its own oldest.
+      // Nobody has waited longer than this session's client: it makes room from its own oldest.
       if (length() === 0) {
         dropped.budget += 1;
         return;
@@ -168,6 +162,7 @@ export function createSessionQueue(options: SessionQueueOptions): SessionQueue {
     const result = { items: head === 0 ? items : items.slice(head), dropped };
     budget.release(bytes);
     budget.unhold(holder);
+    collectedAtMs = now();
     items = [];
     head = 0;
     bytes = 0;

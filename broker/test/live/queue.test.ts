@@ -40,30 +40,31 @@ test('a session queue keeps its newest messages within its byte bound; a message
   assert.deepEqual(dropped, { budget: 0, 'session-queue-full': 2 });
 });
 
-test('over the shared budget the largest queue gives up its oldest, so a client that keeps up still gets its messages', () => {
+test('over the shared budget the session collected longest ago gives up its oldest, so a client that keeps up still gets its messages', () => {
   let nowMs = 0;
-  const budget = createByteBudget(300, { rescanMs: 100, now: () => nowMs });
-  const abandoned = createSessionQueue({ maxMessages: 1000, maxBytes: 10_000, budget });
-  const live = createSessionQueue({ maxMessages: 1000, maxBytes: 10_000, budget });
+  const now = () => nowMs;
+  const budget = createByteBudget(300);
+  const abandoned = createSessionQueue({ maxMessages: 1000, maxBytes: 10_000, budget, now });
+  nowMs = 10;
+  const live = createSessionQueue({ maxMessages: 1000, maxBytes: 10_000, budget, now });
   for (const t of ['a', 'b', 'c']) abandoned.push(item(t));
-  live.push(item('x'));
+  for (const t of ['x', 'y']) live.push(item(t));
   assert.equal(budget.usedBytes, 300);
-  assert.deepEqual(topics(live.take().items), ['x'], 'the live session got its message');
-  live.push(item('y'));
-  assert.deepEqual(topics(live.take().items), ['y']);
-  // The largest queue pushing again has nobody larger to take from: it drops its own oldest.
-  nowMs += 1000;
-  abandoned.push(item('d'));
-  abandoned.push(item('e'));
+  nowMs = 20;
+  assert.deepEqual(topics(live.take().items), ['x', 'y'], 'the live session got its messages');
+  // The abandoned session pushing again has nobody collected longer ago: it drops its own oldest.
+  for (const t of ['d', 'e']) abandoned.push(item(t));
+  live.push(item('z'));
   assert.equal(budget.usedBytes, 300);
-  assert.deepEqual(topics(abandoned.take().items), ['c', 'd', 'e']);
+  assert.deepEqual(topics(abandoned.take().items), ['d', 'e']);
+  assert.deepEqual(topics(live.take().items), ['z']);
   assert.equal(budget.peakBytes, 300, 'never over the budget');
 });
 
-test('over the shared budget two equal queues each make room from their own oldest', () => {
-  const budget = createByteBudget(200, { rescanMs: 0 });
-  const one = createSessionQueue({ maxMessages: 1000, maxBytes: 10_000, budget });
-  const two = createSessionQueue({ maxMessages: 1000, maxBytes: 10_000, budget });
+test('over the shared budget two sessions collected at the same time each make room from their own oldest', () => {
+  const budget = createByteBudget(200);
+  const one = createSessionQueue({ maxMessages: 1000, maxBytes: 10_000, budget, now: () => 5 });
+  const two = createSessionQueue({ maxMessages: 1000, maxBytes: 10_000, budget, now: () => 5 });
   one.push(item('a'));
   two.push(item('b'));
   one.push(item('c'));
