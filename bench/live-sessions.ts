@@ -18,7 +18,7 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { signToken } from '../broker/test/auth/helpers.ts';
-import { keepPolling, metric, pollRequest } from '../broker/test/live/helpers.ts';
+import { keepPolling, metric as readMetric, pollRequest } from '../broker/test/live/helpers.ts';
 import { startBrokerProcess as startHere } from '../test/support/broker-process.ts';
 import { flagValue, median, root, sampleProcessTree, sleep } from './sim-support.ts';
 
@@ -32,6 +32,8 @@ const tree = flagValue('tree', '');
 const { startBrokerProcess } = (tree ? await import(path.resolve(tree, 'test/support/broker-process.ts')) : { startBrokerProcess: startHere }) as { startBrokerProcess: typeof startHere };
 const secret = 'bench-secret-0123456789-abcdefghijklmnop';
 const filter = 'devices/+/telemetry';
+/** NaN when the broker does not answer (or, before this work, has no such metric: 0) */
+const metric = (...args: Parameters<typeof readMetric>) => readMetric(...args).catch(() => NaN);
 
 interface RunResult {
   run: number;
@@ -50,6 +52,7 @@ interface RunResult {
   openSeconds: number;
   opened: number;
   refused: number;
+  failed: number;
   published: number;
   liveReceived: number;
   liveDropped: number;
@@ -103,17 +106,21 @@ function probeHealth(httpUrl: string): { latencies: number[]; stop(): Promise<vo
   };
 }
 
-async function openSessions(httpUrl: string, tokens: string[]): Promise<{ opened: number; refused: number }> {
+async function openSessions(httpUrl: string, tokens: string[]): Promise<{ opened: number; refused: number; failed: number }> {
   let next = 0;
-  const counts = { opened: 0, refused: 0 };
+  const counts = { opened: 0, refused: 0, failed: 0 };
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < sessions) {
         const i = next++;
-        const res = await pollRequest(httpUrl, { filters: [filter], token: tokens[i % tokens.length]! });
-        await res.arrayBuffer();
-        if (res.status === 200) counts.opened++;
-        else counts.refused++;
+        try {
+          const res = await pollRequest(httpUrl, { filters: [filter], token: tokens[i % tokens.length]! });
+          await res.arrayBuffer();
+          if (res.status === 200) counts.opened++;
+          else counts.refused++;
+        } catch {
+          counts.failed++;
+        }
       }
     }),
   );
@@ -198,7 +205,7 @@ console.log(`broker RSS: baseline ${med('baselineRssMb')} MB, peak ${med('peakRs
 console.log(`/healthz: max ${med('healthzMaxMs')} ms, p99 ${med('healthzP99Ms')} ms, over 1 s ${med('healthzOver1s')} of ~${med('healthzProbes')} (max per run: ${results.map((r) => r.healthzMaxMs).join(', ')} ms)`);
 console.log(`/healthz before the sessions (control): max ${med('controlHealthzMaxMs')} ms, p99 ${med('controlHealthzP99Ms')} ms; load average ${med('loadAverage')}`);
 console.log(`broker CPU ${med('brokerCpuPct')} %, this load generator ${med('benchCpuPct')} %; sessions opened in ${med('openSeconds')} s`);
-console.log(`sessions opened ${med('opened')}, refused ${med('refused')}; fallback bytes held at peak ${med('bufferedPeakMb')} MB; uncollected ${med('uncollected')}; ended at the user cap ${med('endedUserCap')}`);
+console.log(`sessions opened ${med('opened')}, refused ${med('refused')}, failed ${med('failed')}; fallback bytes held at peak ${med('bufferedPeakMb')} MB; uncollected ${med('uncollected')}; ended at the user cap ${med('endedUserCap')}`);
 console.log(`a client that kept polling: ${med('liveReceived')} of ${med('published')} published, ${med('liveDropped')} dropped`);
 const dir = path.join(root, 'bench/results');
 mkdirSync(dir, { recursive: true });
