@@ -105,7 +105,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     registerLoginRoute(http, access);
     registerHistoryRoutes(http, { store, access });
     registerDevicesRoutes(http, { store, presence, access });
-    const live = registerLiveRoutes(http, { broker: mqtt, access, log: log.child({ module: 'live' }), metrics });
+    const live = registerLiveRoutes(http, { broker: mqtt, access, log: log.child({ module: 'live' }), metrics, config: config.live });
     const ws = attachWebSocket(http.server, {
       kind: t.tls ? 'wss' : 'ws',
       path: t.ws.path,

@@ -5,6 +5,7 @@ import { authConfigSchema } from './auth/config.ts';
 import { bridgeConfigSchema } from './bridge/config.ts';
 import { AppError } from './errors.ts';
 import { guardsConfigSchema } from './guards/config.ts';
+import { liveConfigSchema } from './live/config.ts';
 import { storeConfigSchema } from './stores/config.ts';
 import { transportConfigSchema } from './transport/config.ts';
 
@@ -23,6 +24,7 @@ export const configSchema = z
     auth: authConfigSchema.prefault({}),
     guards: guardsConfigSchema.prefault({}),
     bridge: bridgeConfigSchema.prefault({}),
+    live: liveConfigSchema.prefault({}),
     store: storeConfigSchema.prefault({}),
   })
   .strict();

@@ -87,6 +87,9 @@ export interface WireSubscribed {
 export interface WirePollResponse extends WireSubscribed {
   session: string;
   messages: WireMessage[];
-  /** messages dropped for this session because its queue was full */
+  /** messages this session lost since the last answer (its queue or the shared budget was full) */
   dropped: number;
+  /** messages may be missing before these: the session had stopped receiving (no request came for
+   * `live.pollGraceMs`), or the session asked for was gone and this is a new one */
+  gap?: boolean;
 }

@@ -1,11 +1,17 @@
 // The fallbacks for clients without WebSocket: Server-Sent Events (/sse) and long polling
-// (/api/poll), both authenticated like the API and confined by the caller's ACL.
+// (/api/poll), both authenticated like the API and confined by the caller's ACL. They share one
+// broker subscription per filter, one byte budget and one count of sessions per user.
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { AccessControl } from '../auth/index.ts';
 import type { MqttBroker } from '../broker/mqtt-broker.ts';
 import type { Logger } from '../logger.ts';
-import { registerPollRoute } from './poll.ts';
+import { liveConfigSchema, type LiveConfig } from './config.ts';
+import { createFanout } from './fanout.ts';
+import { createLiveMetrics } from './metrics.ts';
+import { registerPollRoute, type PollRoutes } from './poll.ts';
+import { createByteBudget } from './queue.ts';
+import { createSessionRegistry } from './sessions.ts';
 import { registerSseRoute } from './sse.ts';
 
 export interface LiveRoutesDeps {
@@ -13,30 +19,30 @@ export interface LiveRoutesDeps {
   access: Pick<AccessControl, 'authenticateRequest' | 'acl'>;
   log: Logger;
   metrics: Registry;
+  /** default: every key's default */
+  config?: LiveConfig;
 }
 
 export interface LiveRoutes {
   close(): Promise<void>;
 }
 
-export const liveDefaults = {
-  heartbeatMs: 15_000,
-  maxBufferedBytes: 1024 * 1024,
-  maxWaitMs: 30_000,
-  sessionIdleMs: 60_000,
-  maxQueuedMessages: 1000,
-  maxSessions: 10_000,
-} as const;
-
 export function registerLiveRoutes(app: FastifyInstance, deps: LiveRoutesDeps): LiveRoutes {
-  const dropped = new Counter({ name: 'telemq_live_dropped_total', help: 'messages dropped for slow SSE streams or full polling queues', labelNames: ['transport'], registers: [deps.metrics] });
-  const streams = new Gauge({ name: 'telemq_live_sse_streams', help: 'open Server-Sent Events streams', registers: [deps.metrics] });
-  const sessions = new Gauge({ name: 'telemq_live_poll_sessions', help: 'long-polling sessions', registers: [deps.metrics] });
-  const sse = registerSseRoute(app, { ...deps, streams, dropped, heartbeatMs: liveDefaults.heartbeatMs, maxBufferedBytes: liveDefaults.maxBufferedBytes });
-  const poll = registerPollRoute(app, { ...deps, sessions, dropped, ...liveDefaults });
+  const config = deps.config ?? liveConfigSchema.parse({});
+  const fanout = createFanout(deps.broker);
+  const budget = createByteBudget(config.budgetBytes);
+  // The registry and the metrics ask the polling routes, which need them first.
+  const late: Pick<PollRoutes, 'abandoned' | 'receiving'> = { abandoned: () => undefined, receiving: () => 0 };
+  const registry = createSessionRegistry({ maxSessions: config.maxSessions, maxSessionsPerUser: config.maxSessionsPerUser, abandoned: () => late.abandoned() });
+  const metrics = createLiveMetrics(deps.metrics, { budget, registry, receivingPollSessions: () => late.receiving(), filters: fanout.filterCount });
+  const shared = { fanout, access: deps.access, log: deps.log, metrics, registry, budget, config };
+  const sse = registerSseRoute(app, shared);
+  const poll = registerPollRoute(app, shared);
+  Object.assign(late, { abandoned: poll.abandoned, receiving: poll.receiving });
   return {
     async close() {
       await Promise.all([sse.close(), poll.close()]);
+      await fanout.close();
     },
   };
 }

@@ -11,40 +11,7 @@ import { createLogger } from '../../src/logger.ts';
 import { startTestApp } from '../../../test/support/app.ts';
 import { mosquittoPub } from '../../../test/support/mosquitto-clients.ts';
 import { waitFor } from '../../../test/support/net.ts';
-
-interface SseEvent {
-  event: string;
-  data: unknown;
-}
-
-/** Reads an SSE response into a growing list of events. */
-async function openSse(url: string, init: RequestInit = {}): Promise<{ status: number; events: SseEvent[]; close(): void }> {
-  const controller = new AbortController();
-  const res = await fetch(url, { ...init, signal: controller.signal });
-  const events: SseEvent[] = [];
-  if (res.ok && res.body) {
-    void (async () => {
-      let buffer = '';
-      const decoder = new TextDecoder();
-      try {
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          buffer += decoder.decode(chunk, { stream: true });
-          let end;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const event = /^event: (.*)$/m.exec(block)?.[1];
-            const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (event && data) events.push({ event, data: JSON.parse(data) });
-          }
-        }
-      } catch {
-        // aborted by close()
-      }
-    })();
-  }
-  return { status: res.status, events, close: () => controller.abort() };
-}
+import { openSse, type SseEvent } from './helpers.ts';
 
 const payloadOf = (e: SseEvent) => {
   const m = e.data as { topic: string; payload: string };
