@@ -2,6 +2,8 @@
 // They run once per connection or once per packet with a cheap `cmd` test, never per delivery.
 import type { Duplex } from 'node:stream';
 import mqttPacket from 'mqtt-packet';
+import { inboundViolation, watchMalformedStrings, type StringParser } from './packet-strings.ts';
+import type { ProtocolViolation } from './types.ts';
 
 /** CONNACK with return code 0x01 (unacceptable protocol level) [MQTT-3.2.2.3]. */
 const CONNACK_UNACCEPTABLE_PROTOCOL = Buffer.from([0x20, 0x02, 0x00, 0x01]);
@@ -72,21 +74,30 @@ export function screenConnect(stream: Duplex, timeoutMs: number, accept: () => v
 /** The parts of an aedes client the checks below use (aedes does not type them). */
 interface ParserOwner {
   conn: Duplex;
-  _parser: { listeners(event: 'packet'): Array<(packet: mqttPacket.Packet) => void>; removeAllListeners(event: 'packet'): void; on(event: 'packet', fn: (packet: mqttPacket.Packet) => void): void };
+  _parser: StringParser & {
+    listeners(event: 'packet'): Array<(packet: mqttPacket.Packet) => void>;
+    removeAllListeners(event: 'packet'): void;
+    on(event: 'packet', fn: (packet: mqttPacket.Packet) => void): void;
+  };
 }
 
 /**
- * Packet-level rules checked before aedes handles a packet; a violation closes the connection
- * without an answer, as the spec requires for protocol violations [MQTT-4.8.0-1].
+ * Packet-level rules checked before aedes handles a packet (packet-strings.ts); a violation closes
+ * the connection without an answer, as the spec requires [MQTT-4.8.0-1], and nothing read after
+ * it on that connection is handled.
  */
-export function guardPackets(client: ParserOwner, onViolation: (clause: string) => void): void {
+export function guardPackets(client: ParserOwner, onViolation: (violation: ProtocolViolation) => void): void {
   const parser = client._parser;
+  const strings = watchMalformedStrings(parser);
   const handlers = parser.listeners('packet');
+  let violated = false;
   parser.removeAllListeners('packet');
   parser.on('packet', function guarded(this: unknown, packet: mqttPacket.Packet) {
-    // [MQTT-3.10.3-2]: an UNSUBSCRIBE must contain at least one topic filter.
-    if (packet.cmd === 'unsubscribe' && packet.unsubscriptions.length === 0) {
-      onViolation('MQTT-3.10.3-2');
+    if (violated) return;
+    const violation = inboundViolation(strings, packet);
+    if (violation) {
+      violated = true;
+      onViolation(violation);
       client.conn.destroy();
       return;
     }

@@ -8,7 +8,7 @@ import { guardPackets, reportSessionPresent, screenConnect, writeConnackRefusal 
 import { createDelivery, type DeliveringClient, type DeliveryLimits } from './delivery.ts';
 import { createMemoryPersistence } from './retained-index.ts';
 import type { BrokerStats } from './stats.ts';
-import { ConnackCode, type BrokerHooks, type ClientRef, type ConnectionContext, type PublishedMessage } from './types.ts';
+import { ConnackCode, type BrokerHooks, type ClientRef, type ConnectionContext, type ProtocolViolation, type PublishedMessage } from './types.ts';
 
 export interface MqttBrokerOptions {
   id?: string;
@@ -27,6 +27,8 @@ export interface MqttBrokerOptions {
   mq?: unknown;
   /** called once per connection after aedes attached to it (packet-size guard) */
   guardConnection?: (stream: Duplex, context: ConnectionContext) => void;
+  /** a connection closed for a protocol violation (malformed string, invalid topic), to count it */
+  onProtocolViolation?: (context: ConnectionContext, violation: ProtocolViolation) => void;
 }
 
 export interface MqttBrokerEvents {
@@ -46,6 +48,8 @@ export interface MqttBroker {
   publish(message: PublishedMessage): Promise<void>;
   /** an in-process subscriber (SSE, long polling); resolves to its unsubscribe */
   subscribe(filter: string, onMessage: (message: PublishedMessage) => void): Promise<() => Promise<void>>;
+  /** the retained messages whose topics match `filter` (what a new subscriber to it gets first) */
+  retained(filter: string): AsyncIterable<PublishedMessage>;
   /** ends every client connection (queued writes are flushed first); resolves when all closed or after timeoutMs */
   disconnectClients(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
@@ -62,6 +66,16 @@ interface AedesClientState {
   closed: boolean;
   /** packets read from the socket whose handling has not finished */
   _parsingBatch: number;
+}
+
+/** aedes' persistence, as far as reading retained messages goes (every persistence implements it) */
+interface RetainedSource {
+  createRetainedStream(filter: string): AsyncIterable<RetainedRecord> | Iterable<RetainedRecord>;
+}
+interface RetainedRecord {
+  topic: string;
+  payload: string | Buffer;
+  qos?: 0 | 1 | 2;
 }
 
 function refOf(client: Client): ClientRef {
@@ -192,7 +206,10 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
           if (stream.destroyed) return;
           const client = aedes.handle(stream) as unknown as DeliveringClient & Parameters<typeof guardPackets>[0];
           delivery.install(client);
-          guardPackets(client, (clause) => log.debug({ clientId: client.id, clause }, 'protocol violation, connection closed'));
+          guardPackets(client, (violation) => {
+            log.debug({ clientId: client.id, ...violation }, 'protocol violation, connection closed');
+            options.onProtocolViolation?.(context, violation);
+          });
           options.guardConnection?.(stream, context);
         },
         () => log.debug({ transport: context.transport }, 'unsupported protocol level refused'),
@@ -211,6 +228,10 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
       };
       await new Promise<void>((resolve, reject) => aedes.subscribe(filter, listener, (err?: Error) => (err ? reject(err) : resolve())));
       return () => new Promise<void>((resolve) => aedes.unsubscribe(filter, listener, () => resolve()));
+    },
+    async *retained(filter) {
+      const persistence = (aedes as unknown as { persistence: RetainedSource }).persistence;
+      for await (const packet of persistence.createRetainedStream(filter)) yield toMessage({ qos: 0, ...packet, retain: true });
     },
     async disconnectClients(timeoutMs) {
       const deadline = Date.now() + timeoutMs;

@@ -8,7 +8,7 @@ import type { AccessControl } from '../auth/index.ts';
 import type { MqttBroker } from '../broker/mqtt-broker.ts';
 import type { Identity } from '../contract/index.ts';
 import type { Logger } from '../logger.ts';
-import { authenticate, authorizeFilters, filtersOf } from './access.ts';
+import { authenticate, authorizeFilters, filtersOf, filtersProblem, receivedBy } from './access.ts';
 import { subscribeAll, type Subscriber } from './subscriber.ts';
 import { toWire, type WireMessage, type WirePollResponse, type WireSubscribed } from './wire.ts';
 
@@ -64,7 +64,7 @@ export function registerPollRoute(app: FastifyInstance, deps: PollDeps): PollRou
     const s: Session = { id: randomUUID(), subject: identity.subject, filterKey, answer, subscriber: null, queue: [], dropped: 0, lastSeenMs: Date.now(), wake: null };
     sessions.set(s.id, s);
     deps.sessions.inc();
-    s.subscriber = await subscribeAll(deps.broker, answer.granted, (m) => {
+    s.subscriber = await subscribeAll(deps.broker, answer.granted, receivedBy(deps.access, identity, (m) => {
       if (s.queue.length >= deps.maxQueuedMessages) {
         s.queue.shift();
         s.dropped += 1;
@@ -72,7 +72,7 @@ export function registerPollRoute(app: FastifyInstance, deps: PollDeps): PollRou
       }
       s.queue.push(toWire(m));
       s.wake?.();
-    });
+    }));
     return s;
   }
 
@@ -81,7 +81,8 @@ export function registerPollRoute(app: FastifyInstance, deps: PollDeps): PollRou
     const identity = await authenticate(deps.access, req.headers, undefined);
     if (!identity) return reply.code(401).send({ error: 'unauthorized', message: 'a valid token is required' });
     const filters = filtersOf(req.query);
-    if (filters.length === 0) return reply.code(400).send({ error: 'bad_request', message: 'at least one filter= is required' });
+    const problem = filtersProblem(filters);
+    if (problem) return reply.code(400).send({ error: 'bad_request', message: problem });
     const s = await sessionFor(identity, query.session, filters);
     const fresh = s.id !== query.session;
     const waitMs = Math.min(Math.max(Number(query.waitMs) || 0, 0), deps.maxWaitMs);

@@ -5,7 +5,7 @@ import type { Counter, Gauge } from 'prom-client';
 import type { AccessControl } from '../auth/index.ts';
 import type { MqttBroker } from '../broker/mqtt-broker.ts';
 import type { Logger } from '../logger.ts';
-import { authenticate, authorizeFilters, filtersOf } from './access.ts';
+import { authenticate, authorizeFilters, filtersOf, filtersProblem, receivedBy } from './access.ts';
 import { subscribeAll, type Subscriber } from './subscriber.ts';
 import { toWire } from './wire.ts';
 
@@ -31,7 +31,8 @@ export function registerSseRoute(app: FastifyInstance, deps: SseDeps): SseRoutes
     const identity = await authenticate(deps.access, req.headers, (req.query as { token?: string }).token);
     if (!identity) return reply.code(401).send({ error: 'unauthorized', message: 'a valid token is required' });
     const filters = filtersOf(req.query);
-    if (filters.length === 0) return reply.code(400).send({ error: 'bad_request', message: 'at least one filter= is required' });
+    const problem = filtersProblem(filters);
+    if (problem) return reply.code(400).send({ error: 'bad_request', message: problem });
     const answer = authorizeFilters(deps.access, identity, filters);
 
     reply.hijack();
@@ -40,12 +41,12 @@ export function registerSseRoute(app: FastifyInstance, deps: SseDeps): SseRoutes
     const write = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 
     let ended = false;
-    const subscribing: Promise<Subscriber> = subscribeAll(deps.broker, answer.granted, (m) => {
+    const subscribing: Promise<Subscriber> = subscribeAll(deps.broker, answer.granted, receivedBy(deps.access, identity, (m) => {
       if (ended) return;
       // A stream that cannot keep up loses messages (counted) rather than growing without bound.
       if (res.writableLength > deps.maxBufferedBytes) return deps.dropped.inc({ transport: 'sse' });
       write('message', toWire(m));
-    });
+    }));
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), deps.heartbeatMs);
     const entry = {
       reply,
