@@ -102,7 +102,7 @@ export function createApp(config: Config, deps: AppDeps): App {
         { name: 'store', ids: () => storedDeviceIds(store) },
         { name: 'retained statuses', ids: () => retainedStatusIds(mqtt) },
       ],
-      (source, err) => log.warn({ source, err: (err as Error).message }, 'known device ids not loaded; retrying'),
+      { onError: (source, err) => log.warn({ source, err: (err as Error).message }, 'known device ids not loaded; retrying') },
     );
     closers.push({ name: 'known devices', close: () => knownDevices.close() });
     await knownDevices.ready;

@@ -29,16 +29,25 @@ export interface DeviceIdSource {
 }
 
 export interface DeviceIdLoader {
-  /** resolves once every source answered or failed once */
+  /** resolves once every source answered or failed once, or after `readyWithinMs` (a slow source goes on loading) */
   ready: Promise<void>;
   close(): Promise<void>;
+}
+
+export interface DeviceIdLoaderOptions {
+  onError: (source: string, err: unknown) => void;
+  /** a failed source is asked again after this */
+  retryMs?: number;
+  /** start waits at most this long for the sources (a store behind a black hole must not hold it) */
+  readyWithinMs?: number;
 }
 
 /**
  * Adds the ids every source gives. A source that fails (a store that is down at start) is retried
  * every `retryMs` until it answers, so the protection is complete as soon as the store is back.
  */
-export function loadKnownDevices(devices: KnownDevices, sources: readonly DeviceIdSource[], onError: (source: string, err: unknown) => void, retryMs = 10_000): DeviceIdLoader {
+export function loadKnownDevices(devices: KnownDevices, sources: readonly DeviceIdSource[], options: DeviceIdLoaderOptions): DeviceIdLoader {
+  const { onError, retryMs = 10_000, readyWithinMs = 5_000 } = options;
   const timers = new Set<NodeJS.Timeout>();
   let closed = false;
   async function load(source: DeviceIdSource): Promise<void> {
@@ -54,9 +63,12 @@ export function loadKnownDevices(devices: KnownDevices, sources: readonly Device
       timers.add(timer);
     }
   }
+  let readyTimer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => (readyTimer = setTimeout(resolve, readyWithinMs)));
   return {
-    ready: Promise.all(sources.map(load)).then(() => {}),
+    ready: Promise.race([Promise.all(sources.map(load)), waited]).then(() => clearTimeout(readyTimer)),
     async close() {
+      clearTimeout(readyTimer);
       closed = true;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();

@@ -76,8 +76,7 @@ test('a source that fails at start is retried until it answers', async () => {
         },
       },
     ],
-    (source, err) => errors.push(`${source}: ${(err as Error).message}`),
-    10,
+    { onError: (source, err) => errors.push(`${source}: ${(err as Error).message}`), retryMs: 10 },
   );
   await loader.ready;
   assert.equal(devices.has('a'), true);
@@ -86,5 +85,17 @@ test('a source that fails at start is retried until it answers', async () => {
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual([devices.has('b'), devices.has('c')], [true, true]);
   assert.deepEqual(errors, ['store: store down', 'store: store down']);
+  await loader.close();
+});
+
+test('start does not wait longer than readyWithinMs for a source that hangs', async () => {
+  const devices = createKnownDevices();
+  let release!: (ids: string[]) => void;
+  const loader = loadKnownDevices(devices, [{ name: 'store', ids: () => new Promise<string[]>((resolve) => (release = resolve)) }], { onError: () => {}, readyWithinMs: 20 });
+  await loader.ready;
+  assert.equal(devices.size(), 0);
+  release(['late']);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(devices.has('late'), true, 'the slow source still loads');
   await loader.close();
 });
