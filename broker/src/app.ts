@@ -4,12 +4,13 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { registerDevicesRoutes, createPresence } from './api/devices.ts';
+import { registerDevicesRoutes, createPresence, retainedStatusIds, storedDeviceIds } from './api/devices.ts';
 import { registerHealthRoutes } from './api/health.ts';
 import { registerHistoryRoutes } from './api/history.ts';
 import { createHttpServer } from './api/http-server.ts';
 import { registerLoginRoute } from './api/login.ts';
 import { createAccessControl } from './auth/index.ts';
+import { loadKnownDevices } from './auth/known-devices.ts';
 import { createClusterBackends } from './broker/cluster.ts';
 import { createBridge } from './bridge/bridge.ts';
 import { createMqttBroker, type MqttBroker } from './broker/mqtt-broker.ts';
@@ -79,6 +80,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       ...(cluster ? { persistence: cluster.persistence, mq: cluster.mq } : {}),
       hooks: guards.wrapHooks(access.hooks),
       guardConnection: guards.guardConnection,
+      onProtocolViolation: guards.protocolViolation,
       log: log.child({ module: 'broker' }),
       keepaliveLimitSec: t.keepaliveLimitSec,
       stats,
@@ -91,8 +93,19 @@ export function createApp(config: Config, deps: AppDeps): App {
     const bridge = await createBridge({ config: config.bridge, store, broker: mqtt, dataDir: config.dataDir, log: log.child({ module: 'bridge' }), metrics });
     // Inserted before the broker's closer: the bridge flushes after the last client is gone, then the store closes.
     closers.splice(closers.length - 1, 0, { name: 'store', close: () => store.close() }, { name: 'bridge', close: () => bridge.close() });
-    const presence = await createPresence(mqtt);
+    const presence = await createPresence(mqtt, access.devices.add);
     closers.push({ name: 'presence', close: () => presence.close() });
+    // Before any listener opens: device ids known from before this start are never given to another session.
+    const knownDevices = loadKnownDevices(
+      access.devices,
+      [
+        { name: 'store', ids: () => storedDeviceIds(store) },
+        { name: 'retained statuses', ids: () => retainedStatusIds(mqtt) },
+      ],
+      { onError: (source, err) => log.warn({ source, err: (err as Error).message }, 'known device ids not loaded; retrying') },
+    );
+    closers.push({ name: 'known devices', close: () => knownDevices.close() });
+    await knownDevices.ready;
 
     const gate = guards.gate;
     const traffic = createTrafficMeter();

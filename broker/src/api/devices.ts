@@ -17,12 +17,14 @@ export interface Presence {
 /**
  * Follows devices/+/status ("online" / "offline", the will) through an in-process subscription.
  * Retained statuses published before this process started are not replayed to it.
+ * `onDevice` hears each device id a status is seen for (from this node or another).
  */
-export async function createPresence(broker: Pick<MqttBroker, 'subscribe'>): Promise<Presence> {
+export async function createPresence(broker: Pick<MqttBroker, 'subscribe'>, onDevice: (deviceId: string) => void = () => {}): Promise<Presence> {
   const statuses = new Map<string, DeviceStatus>();
   const unsubscribe = await broker.subscribe(topics.allStatus, (message) => {
     const parsed = parseDeviceTopic(message.topic);
     if (parsed?.kind !== 'status') return;
+    onDevice(parsed.deviceId);
     const text = message.payload.toString('utf8').trim();
     if (text === 'online' || text === 'offline') statuses.set(parsed.deviceId, text);
     else if (text === '') statuses.delete(parsed.deviceId); // retained status cleared
@@ -32,6 +34,21 @@ export async function createPresence(broker: Pick<MqttBroker, 'subscribe'>): Pro
     deviceIds: () => [...statuses.keys()],
     close: unsubscribe,
   };
+}
+
+/** Ids of the devices with a retained status (kept across restarts by the broker's persistence). */
+export async function retainedStatusIds(broker: Pick<MqttBroker, 'retained'>): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const message of broker.retained(topics.allStatus)) {
+    const parsed = parseDeviceTopic(message.topic);
+    if (parsed?.kind === 'status' && message.payload.length > 0) ids.push(parsed.deviceId);
+  }
+  return ids;
+}
+
+/** Ids of the devices the store has telemetry for. */
+export async function storedDeviceIds(store: Pick<TelemetryStore, 'devices'>): Promise<string[]> {
+  return (await store.devices()).map((d) => d.deviceId);
 }
 
 export interface DevicesRouteDeps {

@@ -2,17 +2,24 @@
 // identity's subject. Publishing needs a pattern that matches the topic; subscribing needs a pattern
 // that covers the whole filter (a filter is never wider than what its role allows), so a device's
 // `#` or `devices/+/…` is refused while `devices/{deviceId}/commands/#` is granted.
-import { levelsMatch, type Identity } from '../contract/index.ts';
+// Deny patterns are checked first: a topic a deny pattern matches is never published, a filter
+// lying inside one is refused, and a wider filter is granted without the denied topics (every
+// delivery is checked again, see canReceive).
+import { filterCovers, levelsMatch, type Identity } from '../contract/index.ts';
 import type { TopicAcl } from './index.ts';
 
 export interface RolePatterns {
   publish: readonly string[];
   subscribe: readonly string[];
+  denyPublish?: readonly string[] | undefined;
+  denySubscribe?: readonly string[] | undefined;
 }
 
 interface CompiledRole {
   publish: string[][];
   subscribe: string[][];
+  denyPublish: string[][];
+  denySubscribe: string[][];
 }
 
 /** Characters a subject may have to be put into a topic pattern: no level separator, no wildcard. */
@@ -28,9 +35,10 @@ export function createTopicAcl(roles: Readonly<Record<string, RolePatterns>>): T
     let role = cache.get(identity);
     if (role !== undefined) return role;
     const patterns = Object.hasOwn(roles, identity.role) ? roles[identity.role] : undefined;
+    const fillAll = (list: readonly string[] | undefined) => (list ?? []).map((p) => fill(p, identity.subject));
     role =
       patterns && isTopicSafeSubject(identity.subject)
-        ? { publish: patterns.publish.map((p) => fill(p, identity.subject)), subscribe: patterns.subscribe.map((p) => fill(p, identity.subject)) }
+        ? { publish: fillAll(patterns.publish), subscribe: fillAll(patterns.subscribe), denyPublish: fillAll(patterns.denyPublish), denySubscribe: fillAll(patterns.denySubscribe) }
         : null;
     cache.set(identity, role);
     return role;
@@ -42,13 +50,15 @@ export function createTopicAcl(roles: Readonly<Record<string, RolePatterns>>): T
       const role = compiled(identity);
       if (!role) return false;
       const levels = topic.split('/');
+      if (role.denyPublish.some((pattern) => levelsMatch(pattern, levels))) return false;
       return role.publish.some((pattern) => levelsMatch(pattern, levels));
     },
     canSubscribe(identity, filter) {
       const role = compiled(identity);
       if (!role) return false;
       const levels = filter.split('/');
-      return role.subscribe.some((pattern) => patternCoversFilter(pattern, levels));
+      if (role.denySubscribe.some((pattern) => filterCovers(pattern, levels))) return false;
+      return role.subscribe.some((pattern) => filterCovers(pattern, levels));
     },
   };
 }
@@ -60,20 +70,10 @@ export function canReceive(acl: TopicAcl, identity: Identity, topic: string): bo
 }
 
 function fill(pattern: string, subject: string): string[] {
-  return pattern.replaceAll('{deviceId}', subject).replaceAll('{username}', subject).split('/');
+  return fillPattern(pattern, subject).split('/');
 }
 
-/** Whether every topic the filter can match is also matched by the pattern. */
-export function patternCoversFilter(pattern: readonly string[], filter: readonly string[]): boolean {
-  if (filter[0]?.startsWith('$') && (pattern[0] === '+' || pattern[0] === '#')) return false;
-  for (let i = 0; i < pattern.length; i++) {
-    const p = pattern[i]!;
-    if (p === '#') return true;
-    const f = filter[i];
-    if (f === undefined) return false;
-    if (f === '#') return false; // the filter reaches deeper than the pattern allows
-    if (p === '+') continue; // covers a literal or a `+`
-    if (f === '+' || f !== p) return false;
-  }
-  return pattern.length === filter.length;
+/** A role pattern with its placeholders filled by the identity's subject. */
+export function fillPattern(pattern: string, subject: string): string {
+  return pattern.replaceAll('{deviceId}', subject).replaceAll('{username}', subject);
 }

@@ -1,9 +1,21 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { topicFilterProblem, topicProblemText } from '../contract/index.ts';
+import { fillPattern } from './acl.ts';
+
+/** A topic pattern: a valid filter once its placeholders are filled. */
+const pattern = z.string().superRefine((value, ctx) => {
+  const problem = topicFilterProblem(fillPattern(value, 'x'));
+  if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)}: ${topicProblemText[problem]}` });
+});
 
 const rolePatterns = z.object({
-  publish: z.array(z.string().min(1)).default([]),
-  subscribe: z.array(z.string().min(1)).default([]),
+  publish: z.array(pattern).default([]),
+  subscribe: z.array(pattern).default([]),
+  /** checked before publish: a topic one of these matches is never published */
+  denyPublish: z.array(pattern).default([]),
+  /** checked before subscribe: a filter inside one of these gets 0x80; a wider filter misses those topics */
+  denySubscribe: z.array(pattern).default([]),
 });
 
 export const defaultRoles = {
@@ -18,7 +30,7 @@ export const defaultRoles = {
   admin: { publish: ['#'], subscribe: ['#', '$SYS/#', '$telemq/#'] },
 } as const;
 
-export const authConfigSchema = z.object({
+const authObject = z.object({
   /** 'none' is for development only and warns at every start */
   mode: z.enum(['required', 'none']).default('required'),
   /** HS256 secret; generated under dataDir at first start when neither it nor a public key is set */
@@ -52,6 +64,18 @@ export const authConfigSchema = z.object({
   adminPassword: z.string().min(8).optional(),
   roles: z.record(z.string(), rolePatterns).default(defaultRoles as unknown as Record<string, z.infer<typeof rolePatterns>>),
   disconnectOnForbiddenPublish: z.boolean().default(false),
+  /** role of a client that brings no credentials; unset: such clients are refused (CONNACK 0x05) */
+  anonymousRole: z.string().min(1).optional(),
+  /** accept tokens without `exp` (they never expire); off: such tokens are refused */
+  allowTokensWithoutExp: z.boolean().default(false),
+});
+
+export const authConfigSchema = authObject.superRefine((auth, ctx) => {
+  const role = auth.anonymousRole;
+  if (role === undefined) return;
+  // A device is its client id; an anonymous client could claim any device's.
+  if (role === 'device') ctx.addIssue({ code: 'custom', path: ['anonymousRole'], message: 'anonymous clients cannot have the device role' });
+  else if (!Object.hasOwn(auth.roles, role)) ctx.addIssue({ code: 'custom', path: ['anonymousRole'], message: `role ${JSON.stringify(role)} is not in auth.roles` });
 });
 
 export type AuthConfig = z.infer<typeof authConfigSchema>;

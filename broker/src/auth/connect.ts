@@ -1,12 +1,14 @@
 // CONNECT authentication: a JWT in the password field (or the token the WebSocket upgrade carried),
 // else a user name and password from the users file. Bad credentials get CONNACK 0x04; credentials
 // that are valid but do not entitle this client (missing, unknown role, a device whose client id is
-// not its subject, an id held by a device) get 0x05.
+// not its subject, an id held by a device) get 0x05. Without credentials a client gets
+// auth.anonymousRole when it is set.
 import { ConnackCode, type AuthResult, type BrokerHooks, type ClientRef } from '../broker/types.ts';
 import type { Identity } from '../contract/index.ts';
 import type { RefusalReason, Refusals } from '../guards/refusals.ts';
 import { isTopicSafeSubject } from './acl.ts';
 import type { AuthFailureLimiter } from './index.ts';
+import type { KnownDevices } from './known-devices.ts';
 import type { PasswordChecker } from './password-check.ts';
 import { looksLikeJwt, type TokenService } from './tokens.ts';
 
@@ -16,16 +18,15 @@ export interface ConnectAuthDeps {
   acl: { knowsRole(role: string): boolean };
   limiter: AuthFailureLimiter;
   refusals: Refusals;
+  devices: KnownDevices;
+  /** role of clients without credentials; undefined: they are refused */
+  anonymousRole?: string | undefined;
 }
 
 type RefusalCode = typeof ConnackCode.badCredentials | typeof ConnackCode.notAuthorized | typeof ConnackCode.serverUnavailable;
 
-/** Client ids that devices have used; another subject may not take them over. Bounded. */
-const maxRememberedDevices = 1_000_000;
-
 export function createConnectAuthenticator(deps: ConnectAuthDeps): BrokerHooks['authenticate'] {
-  const { tokens, passwords, acl, limiter, refusals } = deps;
-  const deviceIds = new Set<string>();
+  const { tokens, passwords, acl, limiter, refusals, devices, anonymousRole } = deps;
 
   function refuse(client: ClientRef, reason: RefusalReason, returnCode: RefusalCode): AuthResult {
     const { remoteAddress } = client.context;
@@ -57,6 +58,7 @@ export function createConnectAuthenticator(deps: ConnectAuthDeps): BrokerHooks['
       const check = await tokens.verify(transportToken);
       return check.ok ? check.identity : refuse(client, 'bad_token', ConnackCode.badCredentials);
     }
+    if (anonymousRole !== undefined) return { subject: 'anonymous', role: anonymousRole };
     return refuse(client, 'no_credentials', ConnackCode.notAuthorized);
   }
 
@@ -66,10 +68,11 @@ export function createConnectAuthenticator(deps: ConnectAuthDeps): BrokerHooks['
     const identity = found;
     if (!acl.knowsRole(identity.role) || !isTopicSafeSubject(identity.subject)) return refuse(client, 'unknown_role', ConnackCode.notAuthorized);
     // A device is its client id: nobody can publish as another device or take over its session.
+    // 0x05, not 0x02: the id is refused to this identity only (the device's own token gets it).
     if (identity.role === 'device') {
       if (client.id !== identity.subject) return refuse(client, 'client_id_mismatch', ConnackCode.notAuthorized);
-      if (deviceIds.size < maxRememberedDevices) deviceIds.add(identity.subject);
-    } else if (identity.role !== 'admin' && deviceIds.has(client.id)) {
+      devices.add(identity.subject);
+    } else if (devices.has(client.id)) {
       return refuse(client, 'client_id_taken', ConnackCode.notAuthorized);
     }
     return { ok: true, identity };

@@ -10,6 +10,7 @@ import { canReceive, createTopicAcl } from './acl.ts';
 import type { AuthConfig } from './config.ts';
 import { createConnectAuthenticator } from './connect.ts';
 import { ensureAdmin, ensureSecret, usersFileName } from './first-start.ts';
+import { createKnownDevices, type KnownDevices } from './known-devices.ts';
 import { createPasswordChecker } from './password-check.ts';
 import { openPasswordStore } from './passwords.ts';
 import { createTokenService } from './tokens.ts';
@@ -31,6 +32,8 @@ export interface AccessControl {
   /** HTTP API: `Authorization: Bearer <jwt>`; null when missing or invalid */
   authenticateRequest(headers: IncomingHttpHeaders): Promise<Identity | null>;
   acl: TopicAcl;
+  /** device ids no other session may take; app start adds those the store and retained statuses know */
+  devices: KnownDevices;
   /** POST /api/login: a user's password for a short-lived JWT */
   login(username: string, password: string, remoteAddress: string): Promise<LoginResult>;
   close(): Promise<void>;
@@ -75,6 +78,7 @@ export async function createAccessControl(deps: AccessControlDeps): Promise<Acce
     issuer: config.issuer,
     audience: config.audience,
     clockToleranceSec: config.clockToleranceSec,
+    allowTokensWithoutExp: config.allowTokensWithoutExp,
   });
   const acl = createTopicAcl(config.roles);
   const users = openPasswordStore(config.usersFile ?? path.join(deps.dataDir, usersFileName), config.scryptCostLog2);
@@ -88,7 +92,8 @@ export async function createAccessControl(deps: AccessControlDeps): Promise<Acce
     verifiedCacheTtlSec: config.verifiedCacheTtlSec,
     verifiedCacheMaxEntries: config.verifiedCacheMaxEntries,
   });
-  const authenticate = createConnectAuthenticator({ tokens, passwords, acl, limiter, refusals });
+  const devices = createKnownDevices();
+  const authenticate = createConnectAuthenticator({ tokens, passwords, acl, limiter, refusals, devices, anonymousRole: config.anonymousRole });
 
   const hooks: BrokerHooks = {
     authenticate,
@@ -129,6 +134,7 @@ export async function createAccessControl(deps: AccessControlDeps): Promise<Acce
     hooks,
     verifyUpgrade,
     acl,
+    devices,
     async authenticateRequest(headers) {
       const token = bearerToken(headers);
       if (!token) return null;
@@ -165,6 +171,7 @@ function anonymousAccess(log: Logger): AccessControl {
     verifyUpgrade: async () => ({ ok: true }),
     authenticateRequest: async () => anonymous,
     acl: { canPublish: () => true, canSubscribe: () => true },
+    devices: createKnownDevices(0),
     login: async () => ({ ok: false, status: 404, reason: 'login is not available: TELEMQ_AUTH=none' }),
     close: async () => {},
   };

@@ -9,7 +9,7 @@ import { AppError } from '../errors.ts';
 
 export type TokenCheck = { ok: true; identity: Identity; expiresAtMs: number | null } | { ok: false; reason: TokenRefusal };
 
-export type TokenRefusal = 'token_expired' | 'token_not_yet_valid' | 'token_claims' | 'token_signature' | 'token_malformed' | 'token_algorithm';
+export type TokenRefusal = 'token_expired' | 'token_not_yet_valid' | 'token_without_exp' | 'token_claims' | 'token_signature' | 'token_malformed' | 'token_algorithm';
 
 export interface TokenOptions {
   secret: string;
@@ -17,6 +17,8 @@ export interface TokenOptions {
   issuer?: string | undefined;
   audience?: string | undefined;
   clockToleranceSec: number;
+  /** accept tokens without `exp`; otherwise they are refused ('token_without_exp') */
+  allowTokensWithoutExp?: boolean | undefined;
 }
 
 export interface TokenService {
@@ -40,6 +42,7 @@ export function createTokenService(options: TokenOptions): TokenService {
   const verifyOptions = {
     algorithms: publicKeys ? ['HS256', ...asymmetricAlgorithms] : ['HS256'],
     clockTolerance: options.clockToleranceSec,
+    requiredClaims: options.allowTokensWithoutExp ? [] : ['exp'],
     ...(options.issuer ? { issuer: options.issuer } : {}),
     ...(options.audience ? { audience: options.audience } : {}),
   };
@@ -48,6 +51,8 @@ export function createTokenService(options: TokenOptions): TokenService {
     async verify(token) {
       try {
         const { payload } = await jwtVerify(token, keyFor, verifyOptions);
+        // jose checks `nbf` and `exp`, and `iat` only with maxTokenAge: a token issued in the future is refused here.
+        if (payload.iat !== undefined && payload.iat > Date.now() / 1000 + options.clockToleranceSec) return { ok: false, reason: 'token_not_yet_valid' };
         const identity = identityOf(payload);
         if (!identity) return { ok: false, reason: 'token_claims' };
         return { ok: true, identity, expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : null };
@@ -73,7 +78,10 @@ function identityOf(payload: JWTPayload): Identity | null {
 
 function refusalOf(err: unknown): TokenRefusal {
   if (err instanceof errors.JWTExpired) return 'token_expired';
-  if (err instanceof errors.JWTClaimValidationFailed) return err.claim === 'nbf' || err.claim === 'iat' ? 'token_not_yet_valid' : 'token_claims';
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'exp' && err.reason === 'missing') return 'token_without_exp';
+    return err.claim === 'nbf' || err.claim === 'iat' ? 'token_not_yet_valid' : 'token_claims';
+  }
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'token_signature';
   if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) return 'token_algorithm';
   if (err instanceof errors.JWKSNoMatchingKey) return 'token_signature';

@@ -17,11 +17,17 @@ export const AEDES_VERSION = '1.2.0';
 
 type PacketListener = (packet: mqttPacket.Packet) => void;
 
-/** aedes' per-client parser (an mqtt-packet Parser); its 'packet' listener hands packets to aedes. */
+/**
+ * aedes' per-client parser (an mqtt-packet 9 Parser); its 'packet' listener hands packets to aedes.
+ * Its string reader and read position are mqtt-packet's private state, read by packet-strings.ts.
+ */
 export interface ClientParser {
   listeners(event: 'packet'): PacketListener[];
   removeAllListeners(event: 'packet'): void;
   on(event: 'packet', fn: PacketListener): void;
+  _pos: number;
+  _list: { slice(start: number, end: number): Buffer };
+  _parseString(this: Pick<ClientParser, '_pos' | '_list' | '_parseString'>, maybeBuffer?: boolean): string | null;
 }
 
 /** The fields of an aedes Client that telemq reads or replaces; aedes does not type them. */
@@ -87,6 +93,18 @@ export function screenPackets(client: ClientInternals, check: (packet: mqttPacke
   });
 }
 
+interface RetainedRecord {
+  topic: string;
+  payload: string | Buffer;
+  qos?: 0 | 1 | 2;
+}
+
+/** The retained messages matching a filter, from aedes' persistence (every persistence has this stream). */
+export function retainedMessages(aedes: Aedes, filter: string): AsyncIterable<RetainedRecord> | Iterable<RetainedRecord> {
+  const persistence = (aedes as unknown as { persistence: { createRetainedStream(filter: string): AsyncIterable<RetainedRecord> | Iterable<RetainedRecord> } }).persistence;
+  return persistence.createRetainedStream(filter);
+}
+
 /** True while aedes is still handling packets it read from this client. */
 export function isHandlingPackets(client: ClientInternals): boolean {
   return !client.closed && client._parsingBatch > 0;
@@ -103,6 +121,8 @@ export function checkAedesInternals(aedes: Aedes): string[] {
   if (typeof aedes.publish !== 'function') problems.push('Aedes#publish is not a function');
   const clients = (aedes as unknown as { clients?: unknown }).clients;
   if (typeof clients !== 'object' || clients === null) problems.push('Aedes#clients is not an object');
+  const persistence = (aedes as unknown as { persistence?: { createRetainedStream?: unknown } }).persistence;
+  if (typeof persistence?.createRetainedStream !== 'function') problems.push('Aedes#persistence.createRetainedStream is not a function');
 
   const stream = new Duplex({ read() {}, write: (_chunk, _encoding, done) => done() });
   const client = aedes.handle(stream) as unknown as Partial<Record<keyof ClientInternals, unknown>> & Record<string, unknown>;
@@ -115,6 +135,9 @@ export function checkAedesInternals(aedes: Aedes): string[] {
       problems.push('Client#_parser is not an event emitter');
     } else if (parser.listeners('packet').length !== 1) {
       problems.push(`Client#_parser has ${parser.listeners('packet').length} 'packet' listeners, expected 1`);
+    }
+    if (typeof parser?._parseString !== 'function' || typeof parser._pos !== 'number' || typeof parser._list?.slice !== 'function') {
+      problems.push('Client#_parser lacks the string reader (_parseString, _pos, _list)');
     }
     for (const name of ['deliver0', 'deliverQoS'] as const) {
       if (typeof client[name] !== 'function' || (client[name] as () => void).length !== 2) problems.push(`Client#${name}(packet, cb) is missing`);

@@ -3,6 +3,8 @@
 import type { Duplex } from 'node:stream';
 import mqttPacket from 'mqtt-packet';
 import { screenPackets, type ClientInternals } from './aedes-internals.ts';
+import { inboundViolation, watchMalformedStrings } from './packet-strings.ts';
+import type { ProtocolViolation } from './types.ts';
 
 /** CONNACK with return code 0x01 (unacceptable protocol level) [MQTT-3.2.2.3]. */
 const CONNACK_UNACCEPTABLE_PROTOCOL = Buffer.from([0x20, 0x02, 0x00, 0x01]);
@@ -71,14 +73,19 @@ export function screenConnect(stream: Duplex, timeoutMs: number, accept: () => v
 }
 
 /**
- * Packet-level rules checked before aedes handles a packet; a violation closes the connection
- * without an answer, as the spec requires for protocol violations [MQTT-4.8.0-1].
+ * Packet-level rules checked before aedes handles a packet (packet-strings.ts); a violation closes
+ * the connection without an answer, as the spec requires [MQTT-4.8.0-1], and nothing read after
+ * it on that connection is handled.
  */
-export function guardPackets(client: ClientInternals, onViolation: (clause: string) => void): void {
+export function guardPackets(client: ClientInternals, onViolation: (violation: ProtocolViolation) => void): void {
+  const strings = watchMalformedStrings(client._parser);
+  let violated = false;
   screenPackets(client, (packet) => {
-    // [MQTT-3.10.3-2]: an UNSUBSCRIBE must contain at least one topic filter.
-    if (packet.cmd === 'unsubscribe' && packet.unsubscriptions.length === 0) {
-      onViolation('MQTT-3.10.3-2');
+    if (violated) return false;
+    const violation = inboundViolation(strings, packet);
+    if (violation) {
+      violated = true;
+      onViolation(violation);
       client.conn.destroy();
       return false;
     }

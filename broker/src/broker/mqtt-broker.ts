@@ -5,12 +5,12 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { checkAedesInternals, clientsOf, filterPublishes, internalsOf, isHandlingPackets } from './aedes-internals.ts';
+import { checkAedesInternals, clientsOf, filterPublishes, internalsOf, isHandlingPackets, retainedMessages } from './aedes-internals.ts';
 import { guardPackets, reportSessionPresent, screenConnect, writeConnackRefusal } from './conformance.ts';
 import { createDelivery, type DeliveringClient, type DeliveryLimits } from './delivery.ts';
 import { createMemoryPersistence } from './retained-index.ts';
 import type { BrokerStats } from './stats.ts';
-import { ConnackCode, type BrokerHooks, type ClientRef, type ConnectionContext, type PublishedMessage } from './types.ts';
+import { ConnackCode, type BrokerHooks, type ClientRef, type ConnectionContext, type ProtocolViolation, type PublishedMessage } from './types.ts';
 
 export interface MqttBrokerOptions {
   id?: string;
@@ -29,6 +29,8 @@ export interface MqttBrokerOptions {
   mq?: unknown;
   /** called once per connection after aedes attached to it (packet-size guard) */
   guardConnection?: (stream: Duplex, context: ConnectionContext) => void;
+  /** a connection closed for a protocol violation (malformed string, invalid topic), to count it */
+  onProtocolViolation?: (context: ConnectionContext, violation: ProtocolViolation) => void;
 }
 
 export interface MqttBrokerEvents {
@@ -48,6 +50,8 @@ export interface MqttBroker {
   publish(message: PublishedMessage): Promise<void>;
   /** an in-process subscriber (SSE, long polling); resolves to its unsubscribe */
   subscribe(filter: string, onMessage: (message: PublishedMessage) => void): Promise<() => Promise<void>>;
+  /** the retained messages whose topics match `filter` (what a new subscriber to it gets first) */
+  retained(filter: string): AsyncIterable<PublishedMessage>;
   /** ends every client connection (queued writes are flushed first); resolves when all closed or after timeoutMs */
   disconnectClients(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
@@ -187,7 +191,10 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
           if (stream.destroyed) return;
           const client = aedes.handle(stream);
           delivery.install(client as unknown as DeliveringClient);
-          guardPackets(internalsOf(client), (clause) => log.debug({ clientId: client.id, clause }, 'protocol violation, connection closed'));
+          guardPackets(internalsOf(client), (violation) => {
+            log.debug({ clientId: client.id, ...violation }, 'protocol violation, connection closed');
+            options.onProtocolViolation?.(context, violation);
+          });
           options.guardConnection?.(stream, context);
         },
         () => log.debug({ transport: context.transport }, 'unsupported protocol level refused'),
@@ -206,6 +213,9 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
       };
       await new Promise<void>((resolve, reject) => aedes.subscribe(filter, listener, (err?: Error) => (err ? reject(err) : resolve())));
       return () => new Promise<void>((resolve) => aedes.unsubscribe(filter, listener, () => resolve()));
+    },
+    async *retained(filter) {
+      for await (const packet of retainedMessages(aedes, filter)) yield toMessage({ qos: 0, ...packet, retain: true });
     },
     async disconnectClients(timeoutMs) {
       const deadline = Date.now() + timeoutMs;

@@ -31,6 +31,13 @@ export type AuthResult =
   | { ok: true; identity: Identity }
   | { ok: false; returnCode: (typeof ConnackCode)[keyof typeof ConnackCode]; reason: string };
 
+/** A packet that breaks a MUST of the spec; its connection is closed without an answer [MQTT-4.8.0-1]. */
+export interface ProtocolViolation {
+  /** the clause, e.g. 'MQTT-1.5.3-1' */
+  clause: string;
+  reason: 'malformed_utf8' | 'nul_character' | 'invalid_topic' | 'invalid_filter' | 'protocol_violation';
+}
+
 export type PublishDecision = 'allow' | 'deny' | 'disconnect';
 
 export interface PublishedMessage {

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, type Registry } from 'prom-client';
 import type { AuthFailureLimiter } from '../auth/index.ts';
-import { ConnackCode, type BrokerHooks, type ClientRef, type ConnectionContext } from '../broker/types.ts';
+import { ConnackCode, type BrokerHooks, type ClientRef, type ConnectionContext, type ProtocolViolation } from '../broker/types.ts';
 import type { Logger } from '../logger.ts';
 import type { ConnectionGate } from '../transport/gate.ts';
 import type { VerifyUpgrade } from '../transport/websocket.ts';
@@ -22,6 +22,8 @@ export interface Guards {
   wrapVerifyUpgrade(inner: VerifyUpgrade): VerifyUpgrade;
   /** packet-size limit on one connection's inbound bytes */
   guardConnection(stream: Duplex, context: ConnectionContext): void;
+  /** counts a connection the broker closed for a protocol violation */
+  protocolViolation(context: ConnectionContext, violation: ProtocolViolation): void;
   close(): Promise<void>;
 }
 
@@ -31,8 +33,23 @@ export interface GuardsDeps {
   metrics: Registry;
 }
 
-/** Printable ASCII without space and without the topic characters / + # (a device id lands in topics). */
-const clientIdPattern = /^[!-"$-*,-.0-~]*$/;
+/**
+ * Client ids: any UTF-8 string without control characters (U+0001–U+001F, U+007F–U+009F), up to
+ * `maxLength` characters (code points). MQTT lets a server refuse more [MQTT-3.1.3-5], but real
+ * tools use ids like `clean retained`. Ids that land in topics are devices', whose id must equal
+ * their token's `sub`, which the ACL keeps topic-safe. U+0000 and malformed UTF-8 close the
+ * connection before this runs [MQTT-1.5.3-1, MQTT-1.5.3-2].
+ */
+export function isAcceptableClientId(id: string, maxLength: number): boolean {
+  if (id.length > maxLength * 2) return false; // at most two UTF-16 units per character
+  let characters = 0;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return false;
+    if (c < 0xdc00 || c > 0xdfff) characters++; // a low surrogate ends a character already counted
+  }
+  return characters <= maxLength;
+}
 
 export function createGuards(deps: GuardsDeps): Guards {
   const { config } = deps;
@@ -62,7 +79,7 @@ export function createGuards(deps: GuardsDeps): Guards {
     wrapHooks(inner) {
       return {
         async authenticate(client, username, password) {
-          if (client.id.length > config.maxClientIdLength || !clientIdPattern.test(client.id)) {
+          if (!isAcceptableClientId(client.id, config.maxClientIdLength)) {
             refuse('client_id_invalid', client, { length: client.id.length });
             return { ok: false, returnCode: ConnackCode.identifierRejected, reason: 'client_id_invalid' };
           }
@@ -129,6 +146,9 @@ export function createGuards(deps: GuardsDeps): Guards {
       // aedes reads with read() on 'readable'; a 'data' listener then sees each chunk as it is read,
       // before the parser, without switching the stream to flowing mode.
       stream.on('data', onData);
+    },
+    protocolViolation(context, violation) {
+      refusals.refuse(violation.reason, context, { remoteAddress: context.remoteAddress, clause: violation.clause });
     },
     close: async () => {},
   };

@@ -21,6 +21,12 @@ export type RefusalReason =
   // limits
   | 'packet_too_large'
   | 'malformed_frame'
+  // protocol violations: the connection is closed [MQTT-4.8.0-1]
+  | 'malformed_utf8'
+  | 'nul_character'
+  | 'invalid_topic'
+  | 'invalid_filter'
+  | 'protocol_violation'
   | 'publish_rate'
   | 'connections_per_ip'
   | 'connect_rate'

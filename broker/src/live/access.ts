@@ -1,17 +1,25 @@
 // Who is asking and for what: the request is authenticated like the API (Bearer header, or
 // ?token= for EventSource, which cannot send headers), and each filter is checked against the ACL.
 import type { IncomingHttpHeaders } from 'node:http';
+import { canReceive } from '../auth/acl.ts';
 import type { AccessControl } from '../auth/index.ts';
-import type { Identity } from '../contract/index.ts';
+import type { PublishedMessage } from '../broker/types.ts';
+import { topicFilterProblem, topicProblemText, type Identity } from '../contract/index.ts';
 import type { WireSubscribed } from './wire.ts';
 
 export const maxFiltersPerRequest = 32;
+const maxFilterLength = 1024;
 
-/** An MQTT topic filter [MQTT-4.7.1]: `#` alone and last, `+` a whole level, no empty filter. */
-export function isValidFilter(filter: string): boolean {
-  if (filter.length === 0 || filter.length > 1024 || filter.includes('\u0000')) return false;
-  const levels = filter.split('/');
-  return levels.every((level, i) => (level.includes('#') ? level === '#' && i === levels.length - 1 : !level.includes('+') || level === '+'));
+/** Why a request's filters cannot be used (answered 400), as MQTT would close the connection [MQTT-4.7.1]; null when they can. */
+export function filtersProblem(filters: readonly string[]): string | null {
+  if (filters.length === 0) return 'at least one filter= is required';
+  for (const filter of filters) {
+    const named = `filter ${JSON.stringify(filter.slice(0, 64))}`;
+    if (filter.length > maxFilterLength) return `${named} is longer than ${maxFilterLength} characters`;
+    const problem = topicFilterProblem(filter);
+    if (problem) return `${named}: ${topicProblemText[problem]}`;
+  }
+  return null;
 }
 
 export async function authenticate(access: Pick<AccessControl, 'authenticateRequest'>, headers: IncomingHttpHeaders, queryToken: string | undefined): Promise<Identity | null> {
@@ -23,10 +31,17 @@ export function authorizeFilters(access: Pick<AccessControl, 'acl'>, identity: I
   const granted: string[] = [];
   const refused: string[] = [];
   for (const f of new Set(filters)) {
-    if (isValidFilter(f) && access.acl.canSubscribe(identity, f)) granted.push(f);
+    if (access.acl.canSubscribe(identity, f)) granted.push(f);
     else refused.push(f);
   }
   return { granted, refused };
+}
+
+/** Passes on the messages the identity may receive: a granted filter wider than a deny pattern does not bring its topics. */
+export function receivedBy<T extends { message: Pick<PublishedMessage, 'topic'> }>(access: Pick<AccessControl, 'acl'>, identity: Identity, onItem: (item: T) => void): (item: T) => void {
+  return (item) => {
+    if (canReceive(access.acl, identity, item.message.topic)) onItem(item);
+  };
 }
 
 /** `?filter=a&filter=b` as fastify parses it: a string or an array. */

@@ -9,9 +9,9 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AccessControl } from '../auth/index.ts';
 import { topicMatches, type Identity } from '../contract/index.ts';
 import type { Logger } from '../logger.ts';
-import { authenticate, authorizeFilters, filtersOf } from './access.ts';
+import { authenticate, authorizeFilters, filtersOf, filtersProblem, receivedBy } from './access.ts';
 import type { LiveConfig } from './config.ts';
-import type { Fanout, FanoutSubscription } from './fanout.ts';
+import type { Fanout, FanoutSubscription, LiveItem } from './fanout.ts';
 import type { LiveMetrics } from './metrics.ts';
 import { createSessionQueue, type ByteBudget, type SessionQueue } from './queue.ts';
 import type { EndReason, LiveSession, SessionRegistry } from './sessions.ts';
@@ -72,12 +72,14 @@ export function registerPollRoute(app: FastifyInstance, deps: PollDeps): PollRou
     s.gap = true;
     metrics.uncollected('poll', s.queue.clear());
   }
-  async function receive(s: PollSession): Promise<void> {
-    const sub = deps.fanout.subscribe((item) => {
-      s.queue.push(item);
-      metrics.sessionBytes(s.queue.bytes);
-      s.waiter?.();
-    });
+  async function receive(s: PollSession, identity: Identity): Promise<void> {
+    const sub = deps.fanout.subscribe(
+      receivedBy(deps.access, identity, (item: LiveItem) => {
+        s.queue.push(item);
+        metrics.sessionBytes(s.queue.bytes);
+        s.waiter?.();
+      }),
+    );
     s.sub = sub;
     await sub.set(s.answer.granted);
   }
@@ -142,7 +144,8 @@ export function registerPollRoute(app: FastifyInstance, deps: PollDeps): PollRou
     const identity = await authenticate(deps.access, req.headers, undefined);
     if (!identity) return reply.code(401).send({ error: 'unauthorized', message: 'a valid token is required' });
     const filters = filtersOf(req.query);
-    if (filters.length === 0) return reply.code(400).send({ error: 'bad_request', message: 'at least one filter= is required' });
+    const problem = filtersProblem(filters);
+    if (problem) return reply.code(400).send({ error: 'bad_request', message: problem });
     const asked = typeof query.session === 'string' ? query.session : undefined;
     const known = asked === undefined ? undefined : sessions.get(asked);
     let s = known?.subject === identity.subject ? known : undefined;
@@ -162,7 +165,7 @@ export function registerPollRoute(app: FastifyInstance, deps: PollDeps): PollRou
       }
     }
     if (!s.sub && !s.ended) {
-      await receive(s);
+      await receive(s, identity);
       answerNow = true;
     }
     const waitMs = Math.min(Math.max(Number(query.waitMs) || 0, 0), config.maxWaitMs);

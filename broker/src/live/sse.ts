@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AccessControl } from '../auth/index.ts';
 import type { Logger } from '../logger.ts';
-import { authenticate, authorizeFilters, filtersOf } from './access.ts';
+import { authenticate, authorizeFilters, filtersOf, filtersProblem, receivedBy } from './access.ts';
 import type { LiveConfig } from './config.ts';
 import type { Fanout, LiveItem } from './fanout.ts';
 import type { LiveMetrics } from './metrics.ts';
@@ -36,7 +36,8 @@ export function registerSseRoute(app: FastifyInstance, deps: SseDeps): SseRoutes
     const identity = await authenticate(deps.access, req.headers, (req.query as { token?: string }).token);
     if (!identity) return reply.code(401).send({ error: 'unauthorized', message: 'a valid token is required' });
     const filters = filtersOf(req.query);
-    if (filters.length === 0) return reply.code(400).send({ error: 'bad_request', message: 'at least one filter= is required' });
+    const problem = filtersProblem(filters);
+    if (problem) return reply.code(400).send({ error: 'bad_request', message: problem });
     const answer = authorizeFilters(deps.access, identity, filters);
 
     let ended = false;
@@ -56,7 +57,7 @@ export function registerSseRoute(app: FastifyInstance, deps: SseDeps): SseRoutes
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
 
-    const subscription = deps.fanout.subscribe((item: LiveItem) => {
+    const subscription = deps.fanout.subscribe(receivedBy(deps.access, identity, (item: LiveItem) => {
       if (ended) return;
       const bytes = messagePrefix.length + item.bytes + 2;
       if (unsentBytes + bytes > deps.config.maxSessionBytes) return metrics.dropped('sse', 'session-queue-full');
@@ -64,7 +65,7 @@ export function registerSseRoute(app: FastifyInstance, deps: SseDeps): SseRoutes
       unsentBytes += bytes;
       metrics.sessionBytes(unsentBytes);
       res.write(`${messagePrefix}${item.json()}\n\n`, sent(bytes));
-    });
+    }));
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), deps.config.heartbeatMs);
     async function end(reason: EndReason): Promise<void> {
       if (ended) return;

@@ -1,0 +1,71 @@
+// The strings of each inbound packet, checked as MQTT requires before aedes sees the packet: every
+// UTF-8 string well-formed [MQTT-1.5.3-1] and without U+0000 [MQTT-1.5.3-2], topic names and
+// filters by the grammar in contract/ [MQTT-4.7]. A packet that breaks one closes its connection.
+//
+// mqtt-packet decodes strings with Buffer#toString('utf8'), which turns malformed UTF-8 into U+FFFD
+// silently, so the raw bytes are only at hand inside its parser: watchMalformedStrings wraps the
+// parser's string reader for one connection. Its cost is one search for U+FFFD in each decoded
+// string; the bytes are validated only when that character is there.
+import { isUtf8 } from 'node:buffer';
+import type mqttPacket from 'mqtt-packet';
+import { topicFilterProblem, topicNameProblem, type TopicProblem } from '../contract/index.ts';
+import type { ClientParser } from './aedes-internals.ts';
+import type { ProtocolViolation } from './types.ts';
+
+/** mqtt-packet's parser state that the string check reads (the seam checks it at start-up). */
+type StringParser = Pick<ClientParser, '_pos' | '_list' | '_parseString'>;
+
+/** Makes the parser remember a malformed string; `malformed()` says whether one was read so far. */
+export function watchMalformedStrings(parser: StringParser): { malformed(): boolean } {
+  let seen = false;
+  const parseString = parser._parseString;
+  parser._parseString = function checkedParseString(maybeBuffer) {
+    const start = this._pos + 2; // after the two length bytes
+    const result = parseString.call(this, maybeBuffer);
+    if (result !== null && result.indexOf('\uFFFD') !== -1 && !isUtf8(this._list.slice(start, this._pos))) seen = true;
+    return result;
+  };
+  return { malformed: () => seen };
+}
+
+const malformedUtf8: ProtocolViolation = { clause: 'MQTT-1.5.3-1', reason: 'malformed_utf8' };
+const nul: ProtocolViolation = { clause: 'MQTT-1.5.3-2', reason: 'nul_character' };
+
+function topicViolation(problem: TopicProblem | null, kind: 'invalid_topic' | 'invalid_filter'): ProtocolViolation | null {
+  if (problem === null) return null;
+  if (problem === 'nul') return nul;
+  if (problem === 'malformed_utf8') return malformedUtf8;
+  return { clause: kind === 'invalid_topic' ? 'MQTT-4.7.3' : 'MQTT-4.7.1', reason: kind };
+}
+
+function filtersViolation(filters: readonly string[]): ProtocolViolation | null {
+  for (const filter of filters) {
+    const violation = topicViolation(topicFilterProblem(filter), 'invalid_filter');
+    if (violation) return violation;
+  }
+  return null;
+}
+
+/** What is wrong with the strings of a decoded packet (well-formedness aside); null when nothing is. */
+export function packetViolation(packet: mqttPacket.Packet): ProtocolViolation | null {
+  switch (packet.cmd) {
+    case 'publish':
+      return topicViolation(topicNameProblem(packet.topic), 'invalid_topic');
+    case 'subscribe':
+      return filtersViolation(packet.subscriptions.map((s) => s.topic));
+    case 'unsubscribe':
+      // [MQTT-3.10.3-2]: an UNSUBSCRIBE must contain at least one topic filter.
+      if (packet.unsubscriptions.length === 0) return { clause: 'MQTT-3.10.3-2', reason: 'protocol_violation' };
+      return filtersViolation(packet.unsubscriptions);
+    case 'connect':
+      if (packet.clientId.includes('\u0000') || packet.username?.includes('\u0000')) return nul;
+      return packet.will ? topicViolation(topicNameProblem(packet.will.topic), 'invalid_topic') : null;
+    default:
+      return null;
+  }
+}
+
+/** The check for one packet: a malformed string anywhere in it, else its strings' rules. */
+export function inboundViolation(strings: { malformed(): boolean }, packet: mqttPacket.Packet): ProtocolViolation | null {
+  return strings.malformed() ? malformedUtf8 : packetViolation(packet);
+}
