@@ -136,9 +136,8 @@ export function checkAedesInternals(aedes: Aedes): string[] {
     } else if (parser.listeners('packet').length !== 1) {
       problems.push(`Client#_parser has ${parser.listeners('packet').length} 'packet' listeners, expected 1`);
     }
-    if (typeof parser?._parseString !== 'function' || typeof parser._pos !== 'number' || typeof parser._list?.slice !== 'function') {
-      problems.push('Client#_parser lacks the string reader (_parseString, _pos, _list)');
-    }
+    // _pos and _list are the reader's state, set once bytes arrive
+    if (typeof parser?._parseString !== 'function') problems.push('Client#_parser has no string reader (_parseString)');
     for (const name of ['deliver0', 'deliverQoS'] as const) {
       if (typeof client[name] !== 'function' || (client[name] as () => void).length !== 2) problems.push(`Client#${name}(packet, cb) is missing`);
     }
