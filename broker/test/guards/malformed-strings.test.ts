@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import mqttPacket from 'mqtt-packet';
+import WebSocket from 'ws';
 import { startTestApp } from '../../../test/support/app.ts';
 import { waitFor } from '../../../test/support/net.ts';
 import { connectPacket, connectRaw } from '../../../test/support/raw-mqtt.ts';
@@ -100,8 +101,20 @@ test('NUL and malformed UTF-8 close the connection, counted', async (t) => {
     await sync();
     assert.ok(!seen.some((topic) => topic.startsWith('will/')), 'no will published');
   });
+  await t.test('over WebSocket the same: a NUL topic closes the connection', async () => {
+    const ws = new WebSocket(server.wsUrl, ['mqtt']);
+    const received: Buffer[] = [];
+    ws.on('message', (data: Buffer) => received.push(data));
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const closed = new Promise((resolve) => ws.once('close', resolve));
+    ws.send(frame(connectPacket({ clientId: 'ws-raw', username: 'root', password })));
+    await waitFor(() => received.length > 0, 5000, 'CONNACK over WebSocket');
+    ws.send(frame({ cmd: 'publish', topic: 'ws/\u0000', payload: '1', qos: 1, messageId: 3 }));
+    await closed;
+    assert.equal(received.length, 1, 'the CONNACK and nothing else (no PUBACK)');
+  });
   await t.test('counted by reason', async () => {
-    assert.equal(await refusalCount(server.httpUrl, 'nul_character'), 5);
+    assert.equal(await refusalCount(server.httpUrl, 'nul_character'), 6);
     assert.equal(await refusalCount(server.httpUrl, 'malformed_utf8'), badUtf8.length + 4);
     assert.equal(await refusalCount(server.httpUrl, 'invalid_filter'), 1);
   });
