@@ -22,6 +22,8 @@ export interface Guards {
   wrapVerifyUpgrade(inner: VerifyUpgrade): VerifyUpgrade;
   /** packet-size limit on one connection's inbound bytes */
   guardConnection(stream: Duplex, context: ConnectionContext): void;
+  /** counts a refusal made elsewhere (the broker's per-client bounds), logged once per client and reason */
+  refuse(reason: RefusalReason, client: ClientRef, details?: Record<string, unknown>): void;
   close(): Promise<void>;
 }
 
@@ -39,6 +41,21 @@ export function createGuards(deps: GuardsDeps): Guards {
   const refusals = createRefusals(deps.metrics, deps.log);
   const delayed = new Counter({ name: 'telemq_publishes_delayed_total', help: 'QoS 1/2 publishes over the rate limit, slowed by not reading', registers: [deps.metrics] });
   const buckets = new WeakMap<ConnectionContext, TokenBucket>();
+  /** per client, the last delayed publish: later ones wait for it, so delays never reorder a client's messages [MQTT-4.6.0-2] */
+  const delayedTails = new WeakMap<ConnectionContext, Promise<void>>();
+
+  /** waits waitMs, and after every earlier delayed publish of the same client */
+  function delayInOrder(context: ConnectionContext, waitMs: number): Promise<void> | null {
+    const previous = delayedTails.get(context);
+    if (waitMs <= 0 && !previous) return null;
+    const releaseAtMs = Date.now() + waitMs;
+    const tail = (previous ?? Promise.resolve()).then(() => sleep(Math.max(0, releaseAtMs - Date.now())));
+    delayedTails.set(context, tail);
+    void tail.then(() => {
+      if (delayedTails.get(context) === tail) delayedTails.delete(context);
+    });
+    return tail;
+  }
 
   function topicRefusal(topic: string): RefusalReason | null {
     if (Buffer.byteLength(topic) > config.maxTopicLength) return 'topic_too_long';
@@ -53,7 +70,7 @@ export function createGuards(deps: GuardsDeps): Guards {
     return bucket;
   }
 
-  const refuse = (reason: RefusalReason, client: ClientRef, details: Record<string, unknown>) =>
+  const refuse = (reason: RefusalReason, client: ClientRef, details: Record<string, unknown> = {}) =>
     refusals.refuse(reason, client.context, { clientId: client.id, remoteAddress: client.context.remoteAddress, ...details });
 
   return {
@@ -85,10 +102,9 @@ export function createGuards(deps: GuardsDeps): Guards {
               // QoS 1/2 is never dropped: the reply waits, and aedes reads nothing more from this
               // client until it comes, so TCP back-pressure slows the sender down.
               const waitMs = bucket.takeOrWait(Date.now());
-              if (waitMs > 0) {
-                delayed.inc();
-                await sleep(waitMs);
-              }
+              if (waitMs > 0) delayed.inc();
+              const turn = delayInOrder(client.context, waitMs);
+              if (turn) await turn;
             }
           }
           return inner.authorizePublish(client, message);
@@ -130,6 +146,7 @@ export function createGuards(deps: GuardsDeps): Guards {
       // before the parser, without switching the stream to flowing mode.
       stream.on('data', onData);
     },
+    refuse,
     close: async () => {},
   };
 }
