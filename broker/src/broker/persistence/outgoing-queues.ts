@@ -3,7 +3,7 @@
 // aedes-persistence's memory implementation keeps them, and written through to SQLite.
 //
 // A queue is bounded in messages and bytes; past either bound its oldest message is dropped and
-// counted ('offline-queue-full'). aedes enqueues every QoS ≥ 1 message for every persistent
+// counted ('session-queue-full'). aedes enqueues every QoS ≥ 1 message for every persistent
 // subscription, online or not, so for a connected client the queue also holds its in-flight
 // messages: the bounds must be well above guards.maxClientInflight.
 import aedesPersistence from 'aedes-persistence';

@@ -48,7 +48,7 @@ export interface SqlitePersistenceOptions {
   /** sessions not connected for this long are deleted with their queue; 0 keeps them forever */
   sessionExpirySec: number;
   /** messages removed from queues by a bound or an expiry, by reason */
-  onDropped(reason: 'offline-queue-full' | 'session-expired', count: number): void;
+  onDropped(reason: 'session-queue-full' | 'session-expired', count: number): void;
   onSessionExpired?(clientId: string): void;
   onCommitError(err: Error): void;
 }
@@ -72,7 +72,7 @@ export class SqlitePersistence {
   constructor(options: SqlitePersistenceOptions) {
     this.#db = openSessionDb(options.file, options.onCommitError);
     this.#retained = options.retained ?? createRetainedIndex();
-    this.#outgoing = createOutgoingQueues(this.#db, options.queueBounds, (count) => options.onDropped('offline-queue-full', count));
+    this.#outgoing = createOutgoingQueues(this.#db, options.queueBounds, (count) => options.onDropped('session-queue-full', count));
     this.#expiry = createSessionExpiry({
       db: this.#db,
       expirySec: options.sessionExpirySec,
