@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import type { Logger } from '../logger.ts';
-import { createClientBounds, type BoundRefusal, type ClientBoundsConfig } from './client-bounds.ts';
+import { createClientBounds, type ClientBoundsOptions } from './client-bounds.ts';
 import { guardPackets, reportSessionPresent, screenConnect, writeConnackRefusal } from './conformance.ts';
 import { createDelivery, type DeliveringClient, type DeliveryLimits } from './delivery.ts';
 import { createMemoryPersistence, createRetainedIndex, type RetainedIndex } from './retained-index.ts';
@@ -32,7 +32,7 @@ export interface MqttBrokerOptions {
   /** stored sessions for Session Present; default: those begun since this process started */
   sessions?: SessionRegistry;
   /** per-client bounds on subscriptions and retained topics, and where their refusals are counted */
-  bounds?: { config: ClientBoundsConfig; refuse(reason: BoundRefusal, client: ClientRef): void };
+  bounds?: ClientBoundsOptions;
   /** called once per connection after aedes attached to it (packet-size guard) */
   guardConnection?: (stream: Duplex, context: ConnectionContext) => void;
 }
@@ -85,7 +85,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
   // begun on another node is reported by aedes' own rule (present when it has subscriptions).
   const sessions = options.sessions ?? createMemorySessionRegistry();
   const retained = options.persistence ? (options.retained ?? null) : (options.retained ?? createRetainedIndex());
-  const bounds = options.bounds ? createClientBounds(options.bounds.config, retained) : null;
+  const bounds = createClientBounds(options.bounds, retained);
 
   const aedes = await Aedes.createBroker({
     ...(options.id ? { id: options.id } : {}),
@@ -140,14 +140,8 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
       const message = toMessage(packet);
       hooks.authorizePublish(refOf(client), message).then(
         (decision) => {
-          if (decision === 'allow' && bounds && !bounds.admitRetained(client.id, packet)) {
-            options.bounds!.refuse('retained_topics_per_client', refOf(client));
-            decision = 'deny';
-          }
+          if (decision === 'allow' && !bounds.admitRetained(refOf(client), packet)) decision = 'deny';
           if (decision === 'allow') {
-            // the owner of a retained message, for guards.maxRetainedTopicsPerClient (aedes copies
-            // own fields of this packet into the one it stores; it sets clientId itself just after)
-            if (packet.retain) (packet as { clientId?: string }).clientId = client.id;
             stats.messagesReceived++;
             stats.payloadBytesReceived += message.payload.length;
             return done(null);
@@ -164,13 +158,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
     },
     authorizeSubscribe(client, subscription, done) {
       hooks.authorizeSubscribe(refOf(client), subscription.topic).then(
-        (allowed) => {
-          if (allowed && bounds && !bounds.admitSubscription(client, subscription.topic)) {
-            options.bounds!.refuse('subscriptions_per_client', refOf(client));
-            allowed = false;
-          }
-          done(null, allowed ? subscription : null);
-        },
+        (allowed) => done(null, allowed && bounds.admitSubscription(refOf(client), subscription.topic) ? subscription : null),
         (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
       );
     },
@@ -201,7 +189,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
     sessions.disconnected(client.id, client.clean);
     events.emit('clientDisconnected', refOf(client));
   });
-  if (bounds) aedes.on('unsubscribe', (filters: string[], client: Client) => bounds.unsubscribed(client, filters));
+  aedes.on('unsubscribe', (filters: string[], client: Client) => bounds.unsubscribed(refOf(client), filters));
   aedes.on('clientError', (client: Client, err: Error) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
   aedes.on('connectionError', (_client: Client, err: Error) => log.debug({ err: err.message }, 'connection error'));
 

@@ -1,0 +1,188 @@
+// QoS 1 into a persistent-session subscriber: telemq's embedded SQLite session persistence against
+// aedes' memory persistence (same broker core, bench/session-broker.ts), with Mosquitto
+// (persistence true) run beside them in the same rounds.
+//
+//   node --conditions=source --import tsx bench/session-persistence.ts [--runs 3] [--seconds 10] [--publishers 10] [--window 100]
+//
+// The generator runs here: raw TCP publishers writing pre-encoded QoS 1 PUBLISH packets, each with
+// at most --window unacknowledged, and one raw subscriber (CleanSession 0, QoS 1) that answers every
+// PUBLISH with a PUBACK, one write per chunk read. Every message goes through the session's
+// outgoing queue (enqueue, then cleared at PUBACK). Reported: delivered msg/s, the broker's CPU and
+// the generator's own CPU (it must stay below the broker's), medians over the runs.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import mqttPacket from 'mqtt-packet';
+import { freePort, waitFor } from '../test/support/net.ts';
+import { flagValue, median, portOpen, root, sampleProcessTree, sleep, stopChild } from './sim-support.ts';
+
+type Target = 'memory' | 'sqlite' | 'mosquitto';
+const runs = Number(flagValue('runs', '3'));
+const seconds = Number(flagValue('seconds', '10'));
+const publishers = Number(flagValue('publishers', '10'));
+const window = Number(flagValue('window', '100'));
+const warmupMs = 2000;
+const topic = 'bench/session/x';
+
+async function startTarget(target: Target, dataDir: string): Promise<{ child: ChildProcess; port: number }> {
+  if (target === 'mosquitto') {
+    const port = await freePort();
+    const conf = path.join(dataDir, 'mosquitto.conf');
+    writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dataDir}/\nmax_queued_messages 100000\n`);
+    const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' });
+    await waitFor(() => portOpen(port), 10_000, 'mosquitto');
+    return { child, port };
+  }
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(root, 'bench/session-broker.ts'), target, dataDir], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+  return { child, port: (JSON.parse(line) as { port: number }).port };
+}
+
+async function session(port: number, clientId: string, clean: boolean): Promise<net.Socket> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.setNoDelay(true);
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean, clientId, keepalive: 0 }));
+  await new Promise<void>((resolve) => socket.once('data', () => resolve())); // CONNACK
+  return socket;
+}
+
+/** The persistent subscriber: counts PUBLISH packets and acknowledges each, one write per chunk. */
+async function subscriber(port: number): Promise<{ received(): number; cutOff(): boolean; close(): void }> {
+  const socket = await session(port, 'bench-persistent-sub', false);
+  let received = 0;
+  let pending: Buffer = Buffer.alloc(0);
+  let subscribed = false;
+  let cutOff = false;
+  let closing = false;
+  socket.on('close', () => (cutOff = !closing));
+  socket.on('data', (chunk: Buffer) => {
+    const buf = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    const acks: Buffer[] = [];
+    let i = 0;
+    for (;;) {
+      let length = 0;
+      let multiplier = 1;
+      let j = i + 1;
+      for (; j < buf.length; j++) {
+        length += (buf[j]! & 0x7f) * multiplier;
+        multiplier *= 128;
+        if ((buf[j]! & 0x80) === 0) break;
+      }
+      if (j >= buf.length || j + 1 + length > buf.length) break;
+      const type = buf[i]! >> 4;
+      const body = j + 1;
+      if (type === 3) {
+        received++;
+        if ((buf[i]! >> 1) & 3) {
+          const idAt = body + 2 + buf.readUInt16BE(body);
+          acks.push(Buffer.from([0x40, 0x02, buf[idAt]!, buf[idAt + 1]!]));
+        }
+      } else if (type === 9) subscribed = true;
+      i = body + length;
+    }
+    pending = buf.subarray(i);
+    if (acks.length) socket.write(Buffer.concat(acks));
+  });
+  socket.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'bench/session/#', qos: 1 }] }));
+  await waitFor(() => subscribed, 5000, 'SUBACK');
+  return {
+    received: () => received,
+    cutOff: () => cutOff,
+    close() {
+      closing = true;
+      socket.destroy();
+    },
+  };
+}
+
+/** A publisher keeping at most `window` QoS 1 messages unacknowledged; PUBACKs are counted by bytes (4 each). */
+async function publisher(port: number, n: number): Promise<{ stop(): void }> {
+  const socket = await session(port, `bench-pub-${n}`, true);
+  const burstSize = 50;
+  const burst = Buffer.concat(Array.from({ length: burstSize }, (_, k) => mqttPacket.generate({ cmd: 'publish', topic, payload: Buffer.alloc(64, 0x61), qos: 1, messageId: k + 1, retain: false, dup: false })));
+  let sent = 0;
+  let ackBytes = 0;
+  let running = true;
+  const pump = () => {
+    while (running && sent - ackBytes / 4 + burstSize <= window) {
+      sent += burstSize;
+      socket.write(burst);
+    }
+  };
+  socket.on('data', (chunk: Buffer) => {
+    ackBytes += chunk.length;
+    pump();
+  });
+  socket.on('error', () => {});
+  pump();
+  return {
+    stop() {
+      running = false;
+      socket.destroy();
+    },
+  };
+}
+
+interface Result {
+  rate: number;
+  brokerCpu: number;
+  generatorCpu: number;
+  /** the broker closed the subscriber's connection during the run (slow-consumer disconnect) */
+  cutOff: boolean;
+}
+
+async function measure(target: Target): Promise<Result> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), `telemq-bench-session-${target}-`));
+  const { child, port } = await startTarget(target, dataDir);
+  try {
+    const sub = await subscriber(port);
+    const pubs = await Promise.all(Array.from({ length: publishers }, (_, n) => publisher(port, n)));
+    await sleep(warmupMs);
+    const r0 = sub.received();
+    const b0 = sampleProcessTree(child.pid!).cpuSec;
+    const g0 = process.cpuUsage();
+    const t0 = performance.now();
+    await sleep(seconds * 1000);
+    const elapsedSec = (performance.now() - t0) / 1000;
+    const g = process.cpuUsage(g0);
+    const result = {
+      rate: (sub.received() - r0) / elapsedSec,
+      brokerCpu: (sampleProcessTree(child.pid!).cpuSec - b0) / elapsedSec,
+      generatorCpu: (g.user + g.system) / 1e6 / elapsedSec,
+      cutOff: sub.cutOff(),
+    };
+    for (const p of pubs) p.stop();
+    sub.close();
+    return result;
+  } finally {
+    await stopChild(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const targets: Target[] = ['memory', 'sqlite', 'mosquitto'];
+const results = new Map<Target, Result[]>(targets.map((t) => [t, []]));
+/** messages delivered per second of broker CPU: the figure least moved by other load on the machine */
+const perCpu = (r: Result) => r.rate / Math.max(r.brokerCpu, 1e-6);
+for (let run = 1; run <= runs; run++) {
+  for (const target of targets) {
+    const r = await measure(target);
+    results.get(target)!.push(r);
+    console.log(
+      `run ${run} ${target.padEnd(9)} ${Math.round(r.rate).toString().padStart(7)} msg/s  broker CPU ${(r.brokerCpu * 100).toFixed(0)} %  ${Math.round(perCpu(r))} msg per broker CPU-s  generator CPU ${(r.generatorCpu * 100).toFixed(0)} %${r.cutOff ? '  SUBSCRIBER CUT OFF' : ''}`,
+    );
+  }
+}
+const med = (target: Target, key: 'rate' | 'brokerCpu' | 'generatorCpu' | 'perCpu') => median(results.get(target)!.map((r) => (key === 'perCpu' ? perCpu(r) : r[key])));
+console.log(`\nmedians of ${runs} runs, ${seconds} s each, ${publishers} QoS 1 publishers (window ${window}) -> 1 persistent QoS 1 subscriber`);
+for (const target of targets) {
+  const cut = results.get(target)!.filter((r) => r.cutOff).length;
+  console.log(
+    `${target.padEnd(9)} ${Math.round(med(target, 'rate')).toString().padStart(7)} msg/s  broker CPU ${(med(target, 'brokerCpu') * 100).toFixed(0)} %  ${Math.round(med(target, 'perCpu'))} msg per broker CPU-s  generator CPU ${(med(target, 'generatorCpu') * 100).toFixed(0)} %  rate vs mosquitto ${(med(target, 'rate') / med('mosquitto', 'rate')).toFixed(2)}${cut ? `  (subscriber cut off in ${cut} runs)` : ''}`,
+  );
+}
+console.log(`sqlite / memory: ${(med('sqlite', 'rate') / med('memory', 'rate')).toFixed(2)} by rate, ${(med('sqlite', 'perCpu') / med('memory', 'perCpu')).toFixed(2)} by messages per broker CPU-second`);
