@@ -165,6 +165,8 @@ export class SqlitePersistence {
   }
 
   async outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: StoredPacket): Promise<void> {
+    // most QoS 1 messages (telemetry) have no persistent subscriber: they need not wait for a commit
+    if (subs.length === 0) return;
     for (const sub of subs) this.#outgoing.enqueue(sub.clientId, packet);
     return this.#db.committed();
   }
