@@ -4,9 +4,11 @@
 //
 //   node --conditions=source --import tsx bench/session-persistence.ts [--runs 3] [--seconds 10] [--publishers 10] [--window 100]
 //
-// The generator runs here: raw TCP publishers writing pre-encoded QoS 1 PUBLISH packets, each with
-// at most --window unacknowledged, and one raw subscriber (CleanSession 0, QoS 1) that answers every
-// PUBLISH with a PUBACK, one write per chunk read. Every message goes through the session's
+// The generator runs here: raw TCP publishers writing pre-encoded QoS 1 PUBLISH packets, and one raw
+// subscriber (CleanSession 0, QoS 1) that answers every PUBLISH with a PUBACK, one write per chunk
+// read. At most --window messages are sent and not yet received, all publishers together: a closed
+// loop, so the subscriber never has more in flight than guards.maxClientInflight (1000) and the rate
+// is what the broker sustains, not how fast a backlog builds. Every message goes through the session's
 // outgoing queue (enqueue, then cleared at PUBACK). Reported: delivered msg/s, the broker's CPU and
 // the generator's own CPU (it must stay below the broker's), medians over the runs.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -22,8 +24,8 @@ import { flagValue, median, portOpen, root, sampleProcessTree, sleep, stopChild 
 type Target = 'memory' | 'sqlite' | 'mosquitto';
 const runs = Number(flagValue('runs', '3'));
 const seconds = Number(flagValue('seconds', '10'));
-const publishers = Number(flagValue('publishers', '10'));
-const window = Number(flagValue('window', '100'));
+const publisherCount = Number(flagValue('publishers', '10'));
+const window = Number(flagValue('window', '500'));
 const warmupMs = 2000;
 const topic = 'bench/session/x';
 
@@ -51,7 +53,7 @@ async function session(port: number, clientId: string, clean: boolean): Promise<
 }
 
 /** The persistent subscriber: counts PUBLISH packets and acknowledges each, one write per chunk. */
-async function subscriber(port: number): Promise<{ received(): number; cutOff(): boolean; close(): void }> {
+async function subscriber(port: number, onReceived: () => void): Promise<{ received(): number; cutOff(): boolean; close(): void }> {
   const socket = await session(port, 'bench-persistent-sub', false);
   let received = 0;
   let pending: Buffer = Buffer.alloc(0);
@@ -86,6 +88,7 @@ async function subscriber(port: number): Promise<{ received(): number; cutOff():
     }
     pending = buf.subarray(i);
     if (acks.length) socket.write(Buffer.concat(acks));
+    onReceived();
   });
   socket.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'bench/session/#', qos: 1 }] }));
   await waitFor(() => subscribed, 5000, 'SUBACK');
@@ -99,30 +102,26 @@ async function subscriber(port: number): Promise<{ received(): number; cutOff():
   };
 }
 
-/** A publisher keeping at most `window` QoS 1 messages unacknowledged; PUBACKs are counted by bytes (4 each). */
-async function publisher(port: number, n: number): Promise<{ stop(): void }> {
-  const socket = await session(port, `bench-pub-${n}`, true);
-  const burstSize = 50;
-  const burst = Buffer.concat(Array.from({ length: burstSize }, (_, k) => mqttPacket.generate({ cmd: 'publish', topic, payload: Buffer.alloc(64, 0x61), qos: 1, messageId: k + 1, retain: false, dup: false })));
+const burstSize = 25;
+const burst = Buffer.concat(Array.from({ length: burstSize }, (_, k) => mqttPacket.generate({ cmd: 'publish', topic, payload: Buffer.alloc(64, 0x61), qos: 1, messageId: k + 1, retain: false, dup: false })));
+
+/** Publishers taking turns to write a burst while fewer than `window` messages are on their way; PUBACKs are read and ignored. */
+async function publishers(port: number, received: () => number): Promise<{ pump(): void; stop(): void }> {
+  const sockets = await Promise.all(Array.from({ length: publisherCount }, (_, n) => session(port, `bench-pub-${n}`, true)));
+  for (const socket of sockets) socket.on('error', () => {});
   let sent = 0;
-  let ackBytes = 0;
+  let next = 0;
   let running = true;
-  const pump = () => {
-    while (running && sent - ackBytes / 4 + burstSize <= window) {
-      sent += burstSize;
-      socket.write(burst);
-    }
-  };
-  socket.on('data', (chunk: Buffer) => {
-    ackBytes += chunk.length;
-    pump();
-  });
-  socket.on('error', () => {});
-  pump();
   return {
+    pump() {
+      while (running && sent - received() + burstSize <= window) {
+        sent += burstSize;
+        sockets[next++ % sockets.length]!.write(burst);
+      }
+    },
     stop() {
       running = false;
-      socket.destroy();
+      for (const socket of sockets) socket.destroy();
     },
   };
 }
@@ -139,8 +138,11 @@ async function measure(target: Target): Promise<Result> {
   const dataDir = mkdtempSync(path.join(tmpdir(), `telemq-bench-session-${target}-`));
   const { child, port } = await startTarget(target, dataDir);
   try {
-    const sub = await subscriber(port);
-    const pubs = await Promise.all(Array.from({ length: publishers }, (_, n) => publisher(port, n)));
+    const loop = { pump: () => {} };
+    const sub = await subscriber(port, () => loop.pump());
+    const pubs = await publishers(port, sub.received);
+    loop.pump = pubs.pump;
+    pubs.pump();
     await sleep(warmupMs);
     const r0 = sub.received();
     const b0 = sampleProcessTree(child.pid!).cpuSec;
@@ -155,7 +157,7 @@ async function measure(target: Target): Promise<Result> {
       generatorCpu: (g.user + g.system) / 1e6 / elapsedSec,
       cutOff: sub.cutOff(),
     };
-    for (const p of pubs) p.stop();
+    pubs.stop();
     sub.close();
     return result;
   } finally {
@@ -178,7 +180,7 @@ for (let run = 1; run <= runs; run++) {
   }
 }
 const med = (target: Target, key: 'rate' | 'brokerCpu' | 'generatorCpu' | 'perCpu') => median(results.get(target)!.map((r) => (key === 'perCpu' ? perCpu(r) : r[key])));
-console.log(`\nmedians of ${runs} runs, ${seconds} s each, ${publishers} QoS 1 publishers (window ${window}) -> 1 persistent QoS 1 subscriber`);
+console.log(`\nmedians of ${runs} runs, ${seconds} s each, ${publisherCount} QoS 1 publishers (window ${window} in all) -> 1 persistent QoS 1 subscriber`);
 for (const target of targets) {
   const cut = results.get(target)!.filter((r) => r.cutOff).length;
   console.log(
