@@ -23,8 +23,10 @@ export interface ClientBoundsOptions {
 export interface ClientBounds {
   /** an allowed publish; false (counted) when it is a retained one on a topic too many. When true, a retained packet is tagged with its owner. */
   admitRetained(client: ClientRef, packet: { topic: string; payload: Buffer | string; retain: boolean; clientId?: string }): boolean;
-  /** an allowed filter; false (counted) when it is one subscription too many for this connection */
-  admitSubscription(client: ClientRef, filter: string): boolean;
+  /** an allowed subscription; false (counted) when it is one too many for this connection; true marks it granted */
+  admitSubscription(client: ClientRef, subscription: { topic: string }): boolean;
+  /** subscriptions admitted: the only ones a persistence may store (conformance.ts storeOnlyGranted) */
+  readonly granted: WeakSet<object>;
   unsubscribed(client: ClientRef, filters: string[]): void;
 }
 
@@ -33,6 +35,17 @@ export function createClientBounds(options: ClientBoundsOptions | undefined, ret
   const maxSubscriptions = options?.config.maxSubscriptionsPerClient ?? 0;
   const maxRetained = retained ? (options?.config.maxRetainedTopicsPerClient ?? 0) : 0;
   const subscriptions = new WeakMap<ConnectionContext, Set<string>>();
+  const granted = new WeakSet<object>();
+
+  function withinSubscriptionBound(client: ClientRef, filter: string): boolean {
+    if (maxSubscriptions === 0) return true;
+    let filters = subscriptions.get(client.context);
+    if (!filters) subscriptions.set(client.context, (filters = new Set()));
+    if (filters.has(filter)) return true;
+    if (filters.size >= maxSubscriptions) return false;
+    filters.add(filter);
+    return true;
+  }
 
   function retainedAllowed(clientId: string, packet: { topic: string; payload: Buffer | string }): boolean {
     if (maxRetained === 0 || packet.payload.length === 0 || retained!.get(packet.topic)?.clientId === clientId) return true;
@@ -51,18 +64,15 @@ export function createClientBounds(options: ClientBoundsOptions | undefined, ret
       packet.clientId = client.id;
       return true;
     },
-    admitSubscription(client, filter) {
-      if (maxSubscriptions === 0) return true;
-      let filters = subscriptions.get(client.context);
-      if (!filters) subscriptions.set(client.context, (filters = new Set()));
-      if (filters.has(filter)) return true;
-      if (filters.size >= maxSubscriptions) {
+    admitSubscription(client, subscription) {
+      if (!withinSubscriptionBound(client, subscription.topic)) {
         options!.refuse('subscriptions_per_client', client);
         return false;
       }
-      filters.add(filter);
+      granted.add(subscription);
       return true;
     },
+    granted,
     unsubscribed(client, filters) {
       const held = subscriptions.get(client.context);
       if (held) for (const filter of filters) held.delete(filter);

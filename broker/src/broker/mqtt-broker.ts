@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import type { Logger } from '../logger.ts';
 import { createClientBounds, type ClientBoundsOptions } from './client-bounds.ts';
-import { guardPackets, reportSessionPresent, screenConnect, writeConnackRefusal } from './conformance.ts';
+import { guardPackets, reportSessionPresent, screenConnect, storeOnlyGranted, writeConnackRefusal } from './conformance.ts';
 import { createDelivery, type DeliveringClient, type DeliveryLimits } from './delivery.ts';
 import { createMemoryPersistence, createRetainedIndex, type RetainedIndex } from './retained-index.ts';
 import { createMemorySessionRegistry, type SessionRegistry } from './session-registry.ts';
@@ -158,7 +158,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
     },
     authorizeSubscribe(client, subscription, done) {
       hooks.authorizeSubscribe(refOf(client), subscription.topic).then(
-        (allowed) => done(null, allowed && bounds.admitSubscription(refOf(client), subscription.topic) ? subscription : null),
+        (allowed) => done(null, allowed && bounds.admitSubscription(refOf(client), subscription) ? subscription : null),
         (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
       );
     },
@@ -166,6 +166,8 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
       return hooks.authorizeForward(refOf(client), packet.topic) ? packet : null;
     },
   });
+
+  storeOnlyGranted((aedes as unknown as { persistence: Parameters<typeof storeOnlyGranted>[0] }).persistence, bounds.granted);
 
   // A denied publish stays off the routing path (no subscriber, no 'publish' event) and the client
   // stays connected; aedes itself only knows allow or disconnect.

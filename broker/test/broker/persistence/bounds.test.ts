@@ -77,6 +77,24 @@ test('guards.maxSubscriptionsPerClient: filters past it get 0x80, counted; an un
   assert.deepEqual(await subackCodes(other, ['a/1', 'a/2', 'a/3']), [1, 1, 1]);
 });
 
+test('a filter refused by the bound is not kept in a persistent session: nothing on it is queued while the client is away', async (t) => {
+  const server = await startTestApp({ auth: { mode: 'none' }, guards: { maxSubscriptionsPerClient: 2 } });
+  t.after(() => server.close());
+  const first = await mqtt.connectAsync(server.mqttUrl, { clientId: 'backend-3', clean: false, reconnectPeriod: 0 });
+  assert.deepEqual(await subackCodes(first, ['a/1', 'a/2', 'a/3']), [1, 1, 128]);
+  await first.endAsync();
+  await mosquittoPubLines({ port: server.ports.mqtt }, 'a/3', ['refused filter']);
+  await mosquittoPubLines({ port: server.ports.mqtt }, 'a/1', ['granted filter']);
+  const back = mqtt.connect(server.mqttUrl, { clientId: 'backend-3', clean: false, reconnectPeriod: 0 });
+  t.after(() => back.end(true));
+  const received: string[] = [];
+  back.on('message', (topic) => received.push(topic));
+  await waitFor(() => received.includes('a/1'), 5000, 'the message on the granted filter');
+  await mosquittoPubLines({ port: server.ports.mqtt }, 'a/2', ['marker']);
+  await waitFor(() => received.includes('a/2'), 5000, 'the marker');
+  assert.deepEqual(received, ['a/1', 'a/2']);
+});
+
 test('guards.maxRetainedTopicsPerClient: a retained publish on one topic too many is refused like a forbidden one, counted', async (t) => {
   const server = await startTestApp(securedConfig({ guards: { maxRetainedTopicsPerClient: 2 } }));
   t.after(() => server.close());
