@@ -27,6 +27,8 @@ const broker = await createMqttBroker({
 const gate = { admit: () => ({ ok: true as const, release() {} }), open: () => ({ tcp: 0, tls: 0, ws: 0, wss: 0 }) };
 const server = createTcpListener({ kind: 'tcp', broker, gate, traffic: createTrafficMeter(), log });
 server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: (server.address() as { port: number }).port }) + '\n'));
+// the event-loop time the group commits have taken so far, asked by the bench at both ends of its window
+process.on('SIGUSR2', () => process.stdout.write(JSON.stringify(store?.commitStats() ?? null) + '\n'));
 process.on('SIGTERM', () => {
   server.close();
   void broker.close().then(async () => {

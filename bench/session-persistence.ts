@@ -29,7 +29,21 @@ const window = Number(flagValue('window', '500'));
 const warmupMs = 2000;
 const topic = 'bench/session/x';
 
-async function startTarget(target: Target, dataDir: string): Promise<{ child: ChildProcess; port: number }> {
+interface CommitStats {
+  commits: number;
+  rows: number;
+  totalMs: number;
+  maxMs: number;
+}
+
+interface Started {
+  child: ChildProcess;
+  port: number;
+  /** telemq with SQLite: its group-commit totals so far */
+  commitStats?: () => Promise<CommitStats | null>;
+}
+
+async function startTarget(target: Target, dataDir: string): Promise<Started> {
   if (target === 'mosquitto') {
     const port = await freePort();
     const conf = path.join(dataDir, 'mosquitto.conf');
@@ -39,8 +53,15 @@ async function startTarget(target: Target, dataDir: string): Promise<{ child: Ch
     return { child, port };
   }
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(root, 'bench/session-broker.ts'), target, dataDir], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
-  return { child, port: (JSON.parse(line) as { port: number }).port };
+  const lines = createInterface({ input: child.stdout! });
+  const nextLine = () => new Promise<string>((resolve) => lines.once('line', resolve));
+  const port = (JSON.parse(await nextLine()) as { port: number }).port;
+  const commitStats = async () => {
+    const line = nextLine();
+    child.kill('SIGUSR2');
+    return JSON.parse(await line) as CommitStats | null;
+  };
+  return { child, port, commitStats };
 }
 
 async function session(port: number, clientId: string, clean: boolean): Promise<net.Socket> {
@@ -132,11 +153,13 @@ interface Result {
   generatorCpu: number;
   /** the broker closed the subscriber's connection during the run (slow-consumer disconnect) */
   cutOff: boolean;
+  /** SQLite: share of the window the event loop spent committing, rows per commit, longest commit */
+  commit?: { busy: number; rowsPerCommit: number; maxMs: number };
 }
 
 async function measure(target: Target): Promise<Result> {
   const dataDir = mkdtempSync(path.join(tmpdir(), `telemq-bench-session-${target}-`));
-  const { child, port } = await startTarget(target, dataDir);
+  const { child, port, commitStats } = await startTarget(target, dataDir);
   try {
     const loop = { pump: () => {} };
     const sub = await subscriber(port, () => loop.pump());
@@ -144,6 +167,7 @@ async function measure(target: Target): Promise<Result> {
     loop.pump = pubs.pump;
     pubs.pump();
     await sleep(warmupMs);
+    const c0 = await commitStats?.();
     const r0 = sub.received();
     const b0 = sampleProcessTree(child.pid!).cpuSec;
     const g0 = process.cpuUsage();
@@ -151,12 +175,16 @@ async function measure(target: Target): Promise<Result> {
     await sleep(seconds * 1000);
     const elapsedSec = (performance.now() - t0) / 1000;
     const g = process.cpuUsage(g0);
-    const result = {
+    const c1 = await commitStats?.();
+    const result: Result = {
       rate: (sub.received() - r0) / elapsedSec,
       brokerCpu: (sampleProcessTree(child.pid!).cpuSec - b0) / elapsedSec,
       generatorCpu: (g.user + g.system) / 1e6 / elapsedSec,
       cutOff: sub.cutOff(),
     };
+    if (c0 && c1) {
+      result.commit = { busy: (c1.totalMs - c0.totalMs) / 1000 / elapsedSec, rowsPerCommit: (c1.rows - c0.rows) / Math.max(c1.commits - c0.commits, 1), maxMs: c1.maxMs };
+    }
     pubs.stop();
     sub.close();
     return result;
@@ -175,7 +203,7 @@ for (let run = 1; run <= runs; run++) {
     const r = await measure(target);
     results.get(target)!.push(r);
     console.log(
-      `run ${run} ${target.padEnd(9)} ${Math.round(r.rate).toString().padStart(7)} msg/s  broker CPU ${(r.brokerCpu * 100).toFixed(0)} %  ${Math.round(perCpu(r))} msg per broker CPU-s  generator CPU ${(r.generatorCpu * 100).toFixed(0)} %${r.cutOff ? '  SUBSCRIBER CUT OFF' : ''}`,
+      `run ${run} ${target.padEnd(9)} ${Math.round(r.rate).toString().padStart(7)} msg/s  broker CPU ${(r.brokerCpu * 100).toFixed(0)} %  ${Math.round(perCpu(r))} msg per broker CPU-s  generator CPU ${(r.generatorCpu * 100).toFixed(0)} %${r.cutOff ? '  SUBSCRIBER CUT OFF' : ''}${r.commit ? `  commits: ${(r.commit.busy * 100).toFixed(1)} % of the time, ${r.commit.rowsPerCommit.toFixed(1)} rows each, longest ${r.commit.maxMs.toFixed(1)} ms` : ''}`,
     );
   }
 }

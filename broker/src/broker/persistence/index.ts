@@ -4,6 +4,7 @@ import type { Logger } from '../../logger.ts';
 import { createRetainedIndex, type RetainedIndex } from '../retained-index.ts';
 import type { SessionRegistry } from '../session-registry.ts';
 import type { BrokerStats } from '../stats.ts';
+import type { CommitStats } from './session-db.ts';
 import { SqlitePersistence } from './sqlite-persistence.ts';
 
 export interface SessionStoreConfig {
@@ -16,6 +17,7 @@ export interface SessionStore {
   persistence: unknown;
   retained: RetainedIndex;
   sessions: SessionRegistry;
+  commitStats(): CommitStats;
   /** after the broker has closed: commits what is pending and closes the file */
   close(): Promise<void>;
 }
@@ -39,6 +41,7 @@ export function createSessionStore(deps: { file: string; config: SessionStoreCon
     persistence,
     retained,
     sessions: persistence.sessions,
+    commitStats: persistence.commitStats,
     close: () => persistence.destroy(),
   };
 }

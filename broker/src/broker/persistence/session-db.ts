@@ -54,8 +54,17 @@ export interface SessionWrites {
   deleteSession(clientId: string): void;
 }
 
+/** What the group commit has cost so far: the event-loop time SQLite takes (bench/session-persistence.ts). */
+export interface CommitStats {
+  commits: number;
+  rows: number;
+  totalMs: number;
+  maxMs: number;
+}
+
 export interface SessionDb extends SessionWrites {
   load(): LoadedSessions;
+  commitStats(): CommitStats;
   /** resolves when every write queued so far is committed (at once when none is pending) */
   committed(): Promise<void>;
   /** commits what is pending, then closes the file */
@@ -75,15 +84,22 @@ export function openSessionDb(file: string, onCommitError: (err: Error) => void)
   const s = statements(db);
   let batch: Batch | null = null;
   let closed = false;
+  const stats: CommitStats = { commits: 0, rows: 0, totalMs: 0, maxMs: 0 };
 
   function commit(): void {
     const current = batch;
     batch = null;
     if (!current) return;
     try {
+      const started = performance.now();
       db.transaction(() => {
         for (const write of current.writes) write();
       })();
+      const ms = performance.now() - started;
+      stats.commits++;
+      stats.rows += current.writes.length;
+      stats.totalMs += ms;
+      stats.maxMs = Math.max(stats.maxMs, ms);
       current.resolve();
     } catch (err) {
       onCommitError(err as Error);
@@ -92,7 +108,9 @@ export function openSessionDb(file: string, onCommitError: (err: Error) => void)
   }
 
   function queue(write: () => void): void {
-    if (closed) throw new Error('session database closed');
+    // after close (the broker is closed first, so nothing should come): dropped, never thrown
+    // into an aedes event handler
+    if (closed) return;
     if (!batch) {
       let resolve!: () => void;
       let reject!: (err: Error) => void;
@@ -120,6 +138,7 @@ export function openSessionDb(file: string, onCommitError: (err: Error) => void)
     putSession: (id, lastSeenMs) => queue(() => s.putSession.run(id, lastSeenMs)),
     deleteSession: (id) => queue(() => s.deleteSession.run(id)),
     load: () => load(db),
+    commitStats: () => ({ ...stats }),
     committed: () => batch?.done ?? Promise.resolve(),
     close() {
       if (closed) return;

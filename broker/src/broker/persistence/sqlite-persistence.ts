@@ -86,6 +86,8 @@ export class SqlitePersistence {
     this.sessions = this.#expiry;
   }
 
+  commitStats = () => this.#db.commitStats();
+
   get broker(): BrokerLike | undefined {
     return this.#broker;
   }
