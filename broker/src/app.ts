@@ -14,6 +14,7 @@ import { loadKnownDevices } from './auth/known-devices.ts';
 import { createClusterBackends } from './broker/cluster.ts';
 import { createBridge } from './bridge/bridge.ts';
 import { createMqttBroker, type MqttBroker } from './broker/mqtt-broker.ts';
+import { createSessionStore } from './broker/persistence/index.ts';
 import { createBrokerStats } from './broker/stats.ts';
 import type { Config } from './config.ts';
 import { createGuards } from './guards/index.ts';
@@ -75,9 +76,14 @@ export function createApp(config: Config, deps: AppDeps): App {
     const cluster = config.redisUrl ? createClusterBackends(config.redisUrl) : null;
     if (cluster) closers.push({ name: 'cluster', close: () => cluster.close() });
     const stats = createBrokerStats();
+    // Without Redis, sessions persist in their own SQLite file; closed after the broker (closers run in reverse).
+    const embedded = cluster ? null : createSessionStore({ file: path.join(config.dataDir, 'sessions.sqlite'), config: config.guards, stats, log: log.child({ module: 'sessions' }) });
+    if (embedded) closers.push({ name: 'sessions', close: embedded.close });
     broker = await createMqttBroker({
       ...(config.brokerId ? { id: config.brokerId } : {}),
       ...(cluster ? { persistence: cluster.persistence, mq: cluster.mq } : {}),
+      ...(embedded ? { persistence: embedded.persistence, retained: embedded.retained, sessions: embedded.sessions } : {}),
+      bounds: { config: config.guards, refuse: (reason, client) => guards.refuse(reason, client) },
       hooks: guards.wrapHooks(access.hooks),
       guardConnection: guards.guardConnection,
       onProtocolViolation: guards.protocolViolation,

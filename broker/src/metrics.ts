@@ -46,6 +46,7 @@ export function registerBrokerMetrics(registry: Registry, sources: BrokerMetrics
   counterFrom(registry, 'telemq_messages_sent_total', 'PUBLISH packets written to subscribers', () => stats.messagesSent);
   counterFrom(registry, 'telemq_payload_bytes_received_total', 'Payload bytes of accepted PUBLISH packets', () => stats.payloadBytesReceived);
   counterFrom(registry, 'telemq_payload_bytes_sent_total', 'Payload bytes of PUBLISH packets written to subscribers', () => stats.payloadBytesSent);
+  counterFrom(registry, 'telemq_sessions_expired_total', 'Persistent sessions deleted with their queue after guards.sessionExpirySec', () => stats.sessionsExpired);
   new Counter({
     name: 'telemq_messages_dropped_total',
     help: 'Messages not delivered, and clients cut off, by reason',

@@ -99,10 +99,19 @@ interface RetainedRecord {
   qos?: 0 | 1 | 2;
 }
 
+/** The persistence aedes was given (memory, SQLite or Redis), as far as telemq calls it. */
+export interface PersistenceInternals {
+  createRetainedStream(filter: string): AsyncIterable<RetainedRecord> | Iterable<RetainedRecord>;
+  addSubscriptions(client: unknown, subs: object[]): Promise<unknown>;
+}
+
+export function persistenceOf(aedes: Aedes): PersistenceInternals {
+  return (aedes as unknown as { persistence: PersistenceInternals }).persistence;
+}
+
 /** The retained messages matching a filter, from aedes' persistence (every persistence has this stream). */
 export function retainedMessages(aedes: Aedes, filter: string): AsyncIterable<RetainedRecord> | Iterable<RetainedRecord> {
-  const persistence = (aedes as unknown as { persistence: { createRetainedStream(filter: string): AsyncIterable<RetainedRecord> | Iterable<RetainedRecord> } }).persistence;
-  return persistence.createRetainedStream(filter);
+  return persistenceOf(aedes).createRetainedStream(filter);
 }
 
 /** True while aedes is still handling packets it read from this client. */
@@ -121,8 +130,10 @@ export function checkAedesInternals(aedes: Aedes): string[] {
   if (typeof aedes.publish !== 'function') problems.push('Aedes#publish is not a function');
   const clients = (aedes as unknown as { clients?: unknown }).clients;
   if (typeof clients !== 'object' || clients === null) problems.push('Aedes#clients is not an object');
-  const persistence = (aedes as unknown as { persistence?: { createRetainedStream?: unknown } }).persistence;
-  if (typeof persistence?.createRetainedStream !== 'function') problems.push('Aedes#persistence.createRetainedStream is not a function');
+  const persistence = (aedes as unknown as { persistence?: Partial<Record<keyof PersistenceInternals, unknown>> }).persistence;
+  for (const name of ['createRetainedStream', 'addSubscriptions'] as const) {
+    if (typeof persistence?.[name] !== 'function') problems.push(`Aedes#persistence.${name} is not a function`);
+  }
 
   const stream = new Duplex({ read() {}, write: (_chunk, _encoding, done) => done() });
   const client = aedes.handle(stream) as unknown as Partial<Record<keyof ClientInternals, unknown>> & Record<string, unknown>;

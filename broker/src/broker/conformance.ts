@@ -128,3 +128,17 @@ export function reportSessionPresent(conn: Duplex): void {
     return write.call(this, connack, ...rest);
   } as Duplex['write'];
 }
+
+/**
+ * aedes stores a SUBSCRIBE's whole filter list once per granted filter (handlers/subscribe.js
+ * storeSubscriptions), often before the other filters are judged, so a filter answered 0x80 was
+ * kept in a persistent session: messages on it were queued while the client was away and sent when
+ * it came back [MQTT-3.9.3-2]. Only filters marked granted reach the persistence.
+ */
+export function storeOnlyGranted(persistence: { addSubscriptions(client: unknown, subs: object[]): Promise<unknown> }, granted: WeakSet<object>): void {
+  const addSubscriptions = persistence.addSubscriptions.bind(persistence);
+  persistence.addSubscriptions = (client, subs) => {
+    const kept = subs.filter((sub) => granted.has(sub));
+    return kept.length > 0 ? addSubscriptions(client, kept) : Promise.resolve();
+  };
+}

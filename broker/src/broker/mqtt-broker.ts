@@ -5,10 +5,12 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { checkAedesInternals, clientsOf, filterPublishes, internalsOf, isHandlingPackets, retainedMessages } from './aedes-internals.ts';
-import { guardPackets, reportSessionPresent, screenConnect, writeConnackRefusal } from './conformance.ts';
+import { checkAedesInternals, clientsOf, filterPublishes, internalsOf, isHandlingPackets, persistenceOf, retainedMessages } from './aedes-internals.ts';
+import { createClientBounds, type ClientBoundsOptions } from './client-bounds.ts';
+import { guardPackets, reportSessionPresent, screenConnect, storeOnlyGranted, writeConnackRefusal } from './conformance.ts';
 import { createDelivery, type DeliveringClient, type DeliveryLimits } from './delivery.ts';
-import { createMemoryPersistence } from './retained-index.ts';
+import { createMemoryPersistence, createRetainedIndex, type RetainedIndex } from './retained-index.ts';
+import { createMemorySessionRegistry, type SessionRegistry } from './session-registry.ts';
 import type { BrokerStats } from './stats.ts';
 import { ConnackCode, type BrokerHooks, type ClientRef, type ConnectionContext, type ProtocolViolation, type PublishedMessage } from './types.ts';
 
@@ -27,6 +29,12 @@ export interface MqttBrokerOptions {
   /** aedes persistence and mqemitter (Redis when clustered); default in memory */
   persistence?: unknown;
   mq?: unknown;
+  /** the persistence's retained messages when held in this process; with no persistence, a new one */
+  retained?: RetainedIndex;
+  /** stored sessions for Session Present; default: those begun since this process started */
+  sessions?: SessionRegistry;
+  /** per-client bounds on subscriptions and retained topics, and where their refusals are counted */
+  bounds?: ClientBoundsOptions;
   /** called once per connection after aedes attached to it (packet-size guard) */
   guardConnection?: (stream: Duplex, context: ConnectionContext) => void;
   /** a connection closed for a protocol violation (malformed string, invalid topic), to count it */
@@ -71,15 +79,16 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
   const events = new EventEmitter<MqttBrokerEvents>();
   const delivery = createDelivery(options.limits, stats, log);
   const connectTimeoutMs = options.connectTimeoutMs ?? 30_000;
-  // Client ids with a stored session on this node, for Session Present [MQTT-3.2.2-2]. aedes'
-  // persistence forgets nothing either; in a cluster a session begun on another node is reported
-  // by aedes' own rule (present when it has subscriptions).
-  const sessions = new Set<string>();
+  // Client ids with a stored session, for Session Present [MQTT-3.2.2-2]. In a cluster a session
+  // begun on another node is reported by aedes' own rule (present when it has subscriptions).
+  const sessions = options.sessions ?? createMemorySessionRegistry();
+  const retained = options.persistence ? (options.retained ?? null) : (options.retained ?? createRetainedIndex());
+  const bounds = createClientBounds(options.bounds, retained);
 
   const aedes = await Aedes.createBroker({
     ...(options.id ? { id: options.id } : {}),
     // the default memory persistence, with retained messages in a topic tree (retained-index.ts)
-    persistence: options.persistence ?? createMemoryPersistence(),
+    persistence: options.persistence ?? createMemoryPersistence(retained ?? undefined),
     ...(options.mq ? { mq: options.mq } : {}),
     // No mqemitter queue: with a concurrency bound, mqemitter queues emits past it without limit
     // and drains that queue recursively (RangeError under load). Delivery never waits for QoS 0
@@ -97,8 +106,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
       // [MQTT-3.1.2-24] is kept with the client's own keepalive, bounded by keepaliveLimitSec.
       const limit = options.keepaliveLimitSec;
       if (!packet.keepalive || packet.keepalive > limit) packet.keepalive = limit;
-      if (packet.clean) sessions.delete(packet.clientId);
-      else if (sessions.has(packet.clientId)) reportSessionPresent(client.conn as Duplex);
+      if (!packet.clean && sessions.has(packet.clientId)) reportSessionPresent(client.conn as Duplex);
       done(null, true);
     },
     authenticate(client, username, password, done) {
@@ -130,6 +138,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
       const message = toMessage(packet);
       hooks.authorizePublish(refOf(client), message).then(
         (decision) => {
+          if (decision === 'allow' && !bounds.admitRetained(refOf(client), packet)) decision = 'deny';
           if (decision === 'allow') {
             stats.messagesReceived++;
             stats.payloadBytesReceived += message.payload.length;
@@ -147,7 +156,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
     },
     authorizeSubscribe(client, subscription, done) {
       hooks.authorizeSubscribe(refOf(client), subscription.topic).then(
-        (allowed) => done(null, allowed ? subscription : null),
+        (allowed) => done(null, allowed && bounds.admitSubscription(refOf(client), subscription) ? subscription : null),
         (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
       );
     },
@@ -162,6 +171,8 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
     throw new AppError('AEDES_UNSUPPORTED', `the installed aedes does not fit telemq: ${problems.join('; ')}`);
   }
 
+  storeOnlyGranted(persistenceOf(aedes), bounds.granted);
+
   // A denied publish stays off the routing path (no subscriber, no 'publish' event) and the client
   // stays connected.
   filterPublishes(aedes, (packet) => !droppedPublishes.has(packet));
@@ -172,10 +183,14 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
   });
   aedes.on('ack', (_packet: unknown, client: Client) => delivery.acknowledged(client));
   aedes.on('clientReady', (client: Client) => {
-    if (!client.clean) sessions.add(client.id);
+    sessions.connected(client.id, client.clean);
     events.emit('clientConnected', refOf(client));
   });
-  aedes.on('clientDisconnect', (client: Client) => events.emit('clientDisconnected', refOf(client)));
+  aedes.on('clientDisconnect', (client: Client) => {
+    sessions.disconnected(client.id, client.clean);
+    events.emit('clientDisconnected', refOf(client));
+  });
+  aedes.on('unsubscribe', (filters: string[], client: Client) => bounds.unsubscribed(refOf(client), filters));
   aedes.on('clientError', (client: Client, err: Error) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
   aedes.on('connectionError', (_client: Client, err: Error) => log.debug({ err: err.message }, 'connection error'));
 

@@ -14,6 +14,8 @@ const memoryPersistence = aedesPersistence as unknown as () => unknown;
 export interface RetainedPacket {
   topic: string;
   payload: Buffer;
+  /** the client that published it, when a client did (set by mqtt-broker.ts's authorizePublish) */
+  clientId?: string | undefined;
 }
 
 interface TopicNode {
@@ -28,12 +30,31 @@ export interface RetainedIndex {
   store(packet: RetainedPacket): void;
   /** retained messages whose topic matches the filter (MQTT + and # wildcards) */
   match(filter: string): Generator<RetainedPacket>;
+  /** the retained message on exactly this topic */
+  get(topic: string): RetainedPacket | undefined;
+  /** how many retained topics hold a message last published by this client (guards.maxRetainedTopicsPerClient) */
+  ownedBy(clientId: string): number;
   size(): number;
 }
 
 export function createRetainedIndex(): RetainedIndex {
   const root = newNode();
   let count = 0;
+  const owned = new Map<string, number>();
+
+  function own(packet: RetainedPacket, delta: 1 | -1): void {
+    const owner = packet.clientId;
+    if (owner === undefined) return;
+    const n = (owned.get(owner) ?? 0) + delta;
+    if (n > 0) owned.set(owner, n);
+    else owned.delete(owner);
+  }
+
+  function find(levels: string[]): TopicNode | undefined {
+    let node: TopicNode | undefined = root;
+    for (const level of levels) if (!(node = node.children.get(level))) return undefined;
+    return node;
+  }
 
   function store(packet: RetainedPacket): void {
     const levels = packet.topic.split('/');
@@ -44,8 +65,10 @@ export function createRetainedIndex(): RetainedIndex {
       if (!child) node.children.set(level, (child = newNode()));
       node = child;
     }
-    if (!node.packet) count++;
+    if (node.packet) own(node.packet, -1);
+    else count++;
     node.packet = packet;
+    own(packet, 1);
   }
 
   function remove(levels: string[]): void {
@@ -57,6 +80,7 @@ export function createRetainedIndex(): RetainedIndex {
     }
     const leaf = path.at(-1)!;
     if (!leaf.packet) return;
+    own(leaf.packet, -1);
     leaf.packet = undefined;
     count--;
     // prune the branches left empty, so deleted topics do not keep their nodes
@@ -92,7 +116,13 @@ export function createRetainedIndex(): RetainedIndex {
     }
   }
 
-  return { store, match: (filter) => walk(root, filter.split('/'), 0), size: () => count };
+  return {
+    store,
+    match: (filter) => walk(root, filter.split('/'), 0),
+    get: (topic) => find(topic.split('/'))?.packet,
+    ownedBy: (clientId) => owned.get(clientId) ?? 0,
+    size: () => count,
+  };
 }
 
 interface AsyncMemoryPersistence {

@@ -10,7 +10,11 @@ export type DropReason =
   /** the publish was refused by authorizePublish */
   | 'not-authorized'
   /** a client tried to publish to a $SYS topic */
-  | 'sys-topic';
+  | 'sys-topic'
+  /** a persistent session's queue was over guards.maxSessionQueueMessages or maxSessionQueueBytes: its oldest message */
+  | 'session-queue-full'
+  /** queued for a session deleted after guards.sessionExpirySec without its client */
+  | 'session-expired';
 
 export interface BrokerStats {
   /** PUBLISH packets accepted from clients */
@@ -19,8 +23,10 @@ export interface BrokerStats {
   messagesSent: number;
   payloadBytesReceived: number;
   payloadBytesSent: number;
+  /** persistent sessions deleted after guards.sessionExpirySec */
+  sessionsExpired: number;
   drops: Record<string, number>;
-  drop(reason: DropReason | (string & {})): void;
+  drop(reason: DropReason | (string & {}), count?: number): void;
 }
 
 export function createBrokerStats(): BrokerStats {
@@ -29,15 +35,18 @@ export function createBrokerStats(): BrokerStats {
     'slow-consumer-disconnect': 0,
     'not-authorized': 0,
     'sys-topic': 0,
+    'session-queue-full': 0,
+    'session-expired': 0,
   };
   return {
     messagesReceived: 0,
     messagesSent: 0,
     payloadBytesReceived: 0,
     payloadBytesSent: 0,
+    sessionsExpired: 0,
     drops,
-    drop(reason) {
-      drops[reason] = (drops[reason] ?? 0) + 1;
+    drop(reason, count = 1) {
+      drops[reason] = (drops[reason] ?? 0) + count;
     },
   };
 }

@@ -22,6 +22,16 @@ export const guardsConfigSchema = z.object({
   maxClientQueueBytes: z.number().int().min(1024).default(1024 * 1024),
   /** QoS 1 messages in flight to one client before it is disconnected as too slow */
   maxClientInflight: z.number().int().min(1).default(1000),
+  /** QoS 1/2 messages held for one persistent session (offline, or in flight); past it the oldest is dropped, counted */
+  maxSessionQueueMessages: z.number().int().min(1).default(10_000),
+  /** payload + topic bytes held for one persistent session; past it the oldest message is dropped, counted */
+  maxSessionQueueBytes: z.number().int().min(1024).default(16 * 1024 * 1024),
+  /** a persistent session whose client has not been connected for this long is deleted with its queue; 0: never */
+  sessionExpirySec: z.number().int().min(0).default(7 * 24 * 3600),
+  /** subscriptions one connection may hold; a SUBSCRIBE past it gets 0x80 for that filter; 0: no bound */
+  maxSubscriptionsPerClient: z.number().int().min(0).default(1000),
+  /** retained topics one client id may own (published last); a retained publish past it is refused; 0: no bound */
+  maxRetainedTopicsPerClient: z.number().int().min(0).default(100),
 });
 
 export type GuardsConfig = z.infer<typeof guardsConfigSchema>;

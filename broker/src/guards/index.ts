@@ -24,6 +24,8 @@ export interface Guards {
   guardConnection(stream: Duplex, context: ConnectionContext): void;
   /** counts a connection the broker closed for a protocol violation */
   protocolViolation(context: ConnectionContext, violation: ProtocolViolation): void;
+  /** counts a refusal made elsewhere (the broker's per-client bounds), logged once per client and reason */
+  refuse(reason: RefusalReason, client: ClientRef, details?: Record<string, unknown>): void;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,21 @@ export function createGuards(deps: GuardsDeps): Guards {
   const refusals = createRefusals(deps.metrics, deps.log);
   const delayed = new Counter({ name: 'telemq_publishes_delayed_total', help: 'QoS 1/2 publishes over the rate limit, slowed by not reading', registers: [deps.metrics] });
   const buckets = new WeakMap<ConnectionContext, TokenBucket>();
+  /** per client, the last delayed publish: later ones wait for it, so delays never reorder a client's messages [MQTT-4.6.0-2] */
+  const delayedTails = new WeakMap<ConnectionContext, Promise<void>>();
+
+  /** waits waitMs, and after every earlier delayed publish of the same client */
+  function delayInOrder(context: ConnectionContext, waitMs: number): Promise<void> | null {
+    const previous = delayedTails.get(context);
+    if (waitMs <= 0 && !previous) return null;
+    const releaseAtMs = Date.now() + waitMs;
+    const tail = (previous ?? Promise.resolve()).then(() => sleep(Math.max(0, releaseAtMs - Date.now())));
+    delayedTails.set(context, tail);
+    void tail.then(() => {
+      if (delayedTails.get(context) === tail) delayedTails.delete(context);
+    });
+    return tail;
+  }
 
   function topicRefusal(topic: string): RefusalReason | null {
     if (Buffer.byteLength(topic) > config.maxTopicLength) return 'topic_too_long';
@@ -70,7 +87,7 @@ export function createGuards(deps: GuardsDeps): Guards {
     return bucket;
   }
 
-  const refuse = (reason: RefusalReason, client: ClientRef, details: Record<string, unknown>) =>
+  const refuse = (reason: RefusalReason, client: ClientRef, details: Record<string, unknown> = {}) =>
     refusals.refuse(reason, client.context, { clientId: client.id, remoteAddress: client.context.remoteAddress, ...details });
 
   return {
@@ -102,10 +119,9 @@ export function createGuards(deps: GuardsDeps): Guards {
               // QoS 1/2 is never dropped: the reply waits, and aedes reads nothing more from this
               // client until it comes, so TCP back-pressure slows the sender down.
               const waitMs = bucket.takeOrWait(Date.now());
-              if (waitMs > 0) {
-                delayed.inc();
-                await sleep(waitMs);
-              }
+              if (waitMs > 0) delayed.inc();
+              const turn = delayInOrder(client.context, waitMs);
+              if (turn) await turn;
             }
           }
           return inner.authorizePublish(client, message);
@@ -150,6 +166,7 @@ export function createGuards(deps: GuardsDeps): Guards {
     protocolViolation(context, violation) {
       refusals.refuse(violation.reason, context, { remoteAddress: context.remoteAddress, clause: violation.clause });
     },
+    refuse,
     close: async () => {},
   };
 }

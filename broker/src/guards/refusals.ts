@@ -33,7 +33,9 @@ export type RefusalReason =
   | 'origin'
   | 'client_id_invalid'
   | 'topic_too_long'
-  | 'topic_too_deep';
+  | 'topic_too_deep'
+  | 'subscriptions_per_client'
+  | 'retained_topics_per_client';
 
 export interface Refusals {
   /**

@@ -44,13 +44,27 @@ test('a device-specific filter finds its own retained status among thousands', (
   assert.equal(topicsOf(index, 'devices/+/status').length, 5000);
 });
 
+test('the index counts the retained topics each client published last, and forgets a topic when its message is cleared or taken over', () => {
+  const index = createRetainedIndex();
+  const owned = (clientId: string, topic: string, payload = 'x'): RetainedPacket => ({ ...packet(topic, payload), clientId });
+  index.store(owned('d1', 'devices/d1/replies/a'));
+  index.store(owned('d1', 'devices/d1/replies/b'));
+  index.store(owned('d1', 'devices/d1/replies/a', 'again'));
+  assert.equal(index.ownedBy('d1'), 2);
+  index.store(owned('admin', 'devices/d1/replies/b'));
+  assert.deepEqual([index.ownedBy('d1'), index.ownedBy('admin')], [1, 1]);
+  index.store(owned('d1', 'devices/d1/replies/a', ''));
+  assert.deepEqual([index.ownedBy('d1'), index.get('devices/d1/replies/a')], [0, undefined]);
+  assert.equal(index.get('devices/d1/replies/b')?.clientId, 'admin');
+});
+
 test("the broker's memory persistence stores and looks up retained messages through the index", async () => {
   const calls: string[] = [];
   const inner = createRetainedIndex();
   const spy: RetainedIndex = {
+    ...inner,
     store: (p) => (calls.push(`store ${p.topic}`), inner.store(p)),
     match: (filter) => (calls.push(`match ${filter}`), inner.match(filter)),
-    size: inner.size,
   };
   const persistence = createMemoryPersistence(spy) as {
     storeRetained(p: RetainedPacket): Promise<void>;

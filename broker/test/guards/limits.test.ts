@@ -79,6 +79,23 @@ test('per-client publish rate: QoS 0 over the limit dropped and counted, QoS 1 s
   assert.ok(Date.now() - started >= 2000, `QoS 1 slowed down (${Date.now() - started} ms)`);
 });
 
+test('QoS 1 publishes slowed by the rate limit arrive in the order they were sent', async (t) => {
+  const server = await startTestApp(securedConfig({ guards: { publishRatePerSec: 200, publishBurst: 100 } }));
+  t.after(() => server.close());
+  const watcher = await connect(server.mqttUrl, { clientId: 'watcher', password: await adminToken() });
+  t.after(() => watcher.endAsync(true));
+  const received: string[] = [];
+  watcher.on('message', (_topic, payload) => received.push(payload.toString()));
+  await watcher.subscribeAsync('devices/d1/#', { qos: 1 });
+  const device = await connect(server.mqttUrl, { clientId: 'd1', password: await deviceToken('d1') });
+  t.after(() => device.endAsync(true));
+  const count = 800;
+  await Promise.all(Array.from({ length: count }, (_, i) => device.publishAsync('devices/d1/replies/r', String(i), { qos: 1 })));
+  await waitFor(() => received.length === count, 15_000, 'every message');
+  // a delayed message is never overtaken by a later one that found a token [MQTT-4.6.0-2]
+  assert.deepEqual(received, Array.from({ length: count }, (_, i) => String(i)));
+});
+
 test('connections per IP: TCP closed before CONNACK, WebSocket HTTP 503', async (t) => {
   const server = await startTestApp(securedConfig({ guards: { maxConnectionsPerIp: 2 } }));
   t.after(() => server.close());

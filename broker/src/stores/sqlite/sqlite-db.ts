@@ -1,10 +1,8 @@
-// The embedded database: the only module importing better-sqlite3, loaded only inside the store's
+// The embedded database, opened by sqlite/open-sqlite.ts and loaded only inside the store's
 // worker thread (sqlite-worker.ts), so its synchronous calls never hold up MQTT routing. One file in
 // WAL mode; a series table (measurement + tags) and a points table keyed by series, field and time,
 // so writing the same series and timestamp again overwrites instead of doubling.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import { openSqlite, type SqliteStatement } from '../../sqlite/open-sqlite.ts';
 import type { HistoryPoint } from '../../contract/index.ts';
 import { fieldKindKey, type DeviceRecord, type FieldKind, type FieldValue, type HistoryRequest, type TelemetrySchema } from '../types.ts';
 import { forEachPoint, type DecodedPoint, type PointBatch } from './point-batch.ts';
@@ -54,10 +52,7 @@ const kindNames = ['number', 'boolean', 'string'] as const satisfies readonly Fi
 const aggSql = { mean: 'AVG(p.value)', min: 'MIN(p.value)', max: 'MAX(p.value)', last: 'p.value' } as const;
 
 export function openTelemetryDb(file: string, schema: TelemetrySchema): TelemetryDb {
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+  const db = openSqlite(file);
   db.exec(ddl);
 
   const seriesIds = new Map<string, number>();
@@ -77,7 +72,7 @@ export function openTelemetryDb(file: string, schema: TelemetrySchema): Telemetr
   const fieldsOf = db.prepare('SELECT field FROM fields WHERE measurement = ?').pluck();
   const valueAt = db.prepare('SELECT value FROM points WHERE series_id = ? AND field = ? AND ts = ?').pluck();
   /** history statements by SQL text: a handful of shapes (raw + one per aggregation), compiled once */
-  const historyStatements = new Map<string, Database.Statement>();
+  const historyStatements = new Map<string, SqliteStatement>();
 
   function seriesId(point: DecodedPoint): number {
     const tags = canonicalTags(point.tags);
@@ -127,7 +122,7 @@ export function openTelemetryDb(file: string, schema: TelemetrySchema): Telemetr
     return deleted;
   });
 
-  function historyStatement(sql: string): Database.Statement {
+  function historyStatement(sql: string): SqliteStatement {
     let statement = historyStatements.get(sql);
     if (!statement) historyStatements.set(sql, (statement = db.prepare(sql)));
     return statement;
