@@ -6,9 +6,10 @@ import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import type { Logger } from '../logger.ts';
 import { guardPackets, reportSessionPresent, screenConnect, writeConnackRefusal } from './conformance.ts';
 import { createDelivery, type DeliveringClient, type DeliveryLimits } from './delivery.ts';
+import { PendingAcknowledge } from './acknowledge-hold.ts';
 import { createMemoryPersistence } from './retained-index.ts';
 import type { BrokerStats } from './stats.ts';
-import { ConnackCode, type BrokerHooks, type ClientRef, type ConnectionContext, type PublishedMessage } from './types.ts';
+import { ConnackCode, type AcknowledgeHold, type BrokerHooks, type ClientRef, type ConnectionContext, type PublishedMessage } from './types.ts';
 
 export interface MqttBrokerOptions {
   id?: string;
@@ -25,13 +26,18 @@ export interface MqttBrokerOptions {
   /** aedes persistence and mqemitter (Redis when clustered); default in memory */
   persistence?: unknown;
   mq?: unknown;
+  /**
+   * QoS >= 1 client publishes come with an AcknowledgeHold on 'clientPublish', and their PUBACK
+   * (PUBREC) waits for it: acknowledged = stored. Default false: aedes acknowledges as it does.
+   */
+  holdAcknowledgements?: boolean;
   /** called once per connection after aedes attached to it (packet-size guard) */
   guardConnection?: (stream: Duplex, context: ConnectionContext) => void;
 }
 
 export interface MqttBrokerEvents {
-  /** a PUBLISH from a client on this node was accepted (never $SYS, never wills of other nodes) */
-  clientPublish: [message: PublishedMessage, client: ClientRef];
+  /** a PUBLISH from a client on this node was accepted (never $SYS, never wills of other nodes); hold: see holdAcknowledgements */
+  clientPublish: [message: PublishedMessage, client: ClientRef, hold: AcknowledgeHold | null];
   clientConnected: [client: ClientRef];
   clientDisconnected: [client: ClientRef];
 }
@@ -55,6 +61,15 @@ const contexts = new WeakMap<object, ConnectionContext>();
 
 /** PUBLISH packets a hook denied: acknowledged as usual (MQTT 3.1.1 has no negative PUBACK) but never routed. */
 const droppedPublishes = new WeakSet<object>();
+
+/**
+ * Held acknowledgements by PUBLISH packet. aedes 1.2 writes a QoS 1 PUBACK before it routes the
+ * packet, so a held QoS 1 publish is routed from authorizePublish and aedes' own publish of it, after
+ * the PUBACK, does nothing (`routedEarly`). A QoS 2 publish is routed (once, after aedes stored it)
+ * before its PUBREC, so its hold sits in the publish callback.
+ */
+const holds = new WeakMap<object, PendingAcknowledge>();
+const routedEarly = new WeakSet<object>();
 
 /** aedes client fields read at shutdown (aedes does not type them) */
 interface AedesClientState {
@@ -135,6 +150,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
           if (decision === 'allow') {
             stats.messagesReceived++;
             stats.payloadBytesReceived += message.payload.length;
+            if (options.holdAcknowledgements && packet.qos === 1) return routeHeld(packet as AedesPublishPacket, client, done);
             return done(null);
           }
           stats.drop('not-authorized');
@@ -160,16 +176,28 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
 
   // A denied publish stays off the routing path (no subscriber, no 'publish' event) and the client
   // stays connected; aedes itself only knows allow or disconnect.
-  const routePublish = aedes.publish.bind(aedes);
+  const routePublish = aedes.publish.bind(aedes) as (packet: AedesPublishPacket, ...rest: unknown[]) => void;
   aedes.publish = ((packet: AedesPublishPacket, ...rest: unknown[]) => {
-    if (!droppedPublishes.has(packet)) return (routePublish as (...args: unknown[]) => void)(packet, ...rest);
-    const done = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
-    done?.();
+    const done = rest.find((arg) => typeof arg === 'function') as ((err?: Error | null) => void) | undefined;
+    if (droppedPublishes.has(packet) || routedEarly.has(packet)) return done?.();
+    if (options.holdAcknowledgements && packet.qos === 2 && rest[0] && typeof rest[0] !== 'function' && done) return routeHeld(packet, rest[0] as Client, done);
+    routePublish(packet, ...rest);
   }) as typeof aedes.publish;
+
+  /** Routes now; `done` (the acknowledgement) runs once the consumers released their holds. */
+  function routeHeld(packet: AedesPublishPacket, client: Client, done: (err: Error | null) => void): void {
+    const hold = new PendingAcknowledge(done);
+    holds.set(packet, hold);
+    if (packet.qos === 1) routedEarly.add(packet);
+    // success is signalled by the 'publish' event below, which aedes emits once routing is done
+    routePublish(packet, client, (err?: Error | null) => err && hold.failed(err));
+  }
 
   aedes.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
     if (!client) return;
-    events.emit('clientPublish', toMessage(packet), refOf(client));
+    const hold = holds.get(packet) ?? null;
+    events.emit('clientPublish', toMessage(packet), refOf(client), hold);
+    hold?.routed();
   });
   aedes.on('ack', (_packet: unknown, client: Client) => delivery.acknowledged(client));
   aedes.on('clientReady', (client: Client) => {
