@@ -143,7 +143,7 @@ export async function createBridge(deps: BridgeDeps): Promise<Bridge> {
       [reason, detail] = ['type-conflict', conflict];
     }
     release?.(); // nothing to store: not held
-    if (reason) deadLetters.send(reason, { topic, payload, receivedAtMs: stampMs }, detail);
+    if (reason) deadLetters.send(reason, { topic, payload, receivedAtMs: Math.trunc(stampMs) }, detail);
     return false;
   }
 
