@@ -60,7 +60,7 @@ export async function createBridge(deps: BridgeDeps): Promise<Bridge> {
       log.error({ err: err.message }, 'acknowledgement log commit failed: its messages are acknowledged without it');
     },
   });
-  const held = createHeldAcks(ackLog);
+  const heldAcks = createHeldAcks(ackLog);
   const clock = createArrivalClock();
   const metrics = createBridgeMetrics(deps.metrics, {
     spoolBytes: () => spool.bytes,
@@ -70,9 +70,12 @@ export async function createBridge(deps: BridgeDeps): Promise<Bridge> {
       return oldest.length === 0 ? 0 : Math.max(0, (now() - Math.min(...oldest)) / 1000);
     },
   });
-  const delivery = createDelivery({ store, spool, metrics, log, onSettled: held.settled, maxQueuedBatches: config.maxQueuedBatches, maxWritesInFlight: config.maxWritesInFlight, retryBaseMs: config.retryBaseMs, retryMaxMs: config.retryMaxMs });
-  const batcher = createBatcher({ maxBatchPoints: config.maxBatchPoints, flushIntervalMs: config.flushIntervalMs, onBatch: (batch) => {
-      held.formed(batch);
+  const delivery = createDelivery({ store, spool, metrics, log, onSettled: heldAcks.settled, maxQueuedBatches: config.maxQueuedBatches, maxWritesInFlight: config.maxWritesInFlight, retryBaseMs: config.retryBaseMs, retryMaxMs: config.retryMaxMs });
+  const batcher = createBatcher({
+    maxBatchPoints: config.maxBatchPoints,
+    flushIntervalMs: config.flushIntervalMs,
+    onBatch(batch) {
+      heldAcks.formed(batch);
       delivery.submit(batch);
     },
   });
@@ -137,7 +140,7 @@ export async function createBridge(deps: BridgeDeps): Promise<Bridge> {
       const conflict = conflictingField(result.point);
       if (!conflict) {
         batcher.add(result.point, stampMs);
-        if (release) held.add({ topic, payload, stampMs }, release);
+        if (release) heldAcks.add({ topic, payload, stampMs }, release);
         return true;
       }
       [reason, detail] = ['type-conflict', conflict];
@@ -158,16 +161,16 @@ export async function createBridge(deps: BridgeDeps): Promise<Bridge> {
     scheduled = false;
     const messages = inbox;
     const times = arrivals;
-    const held_ = releases;
+    const holds = releases;
     inbox = [];
     arrivals = [];
     releases = [];
     let received = 0;
     for (let i = 0; i < messages.length; i++) {
       const { topic, payload } = messages[i]!;
-      if (bridgeOne(topic, payload, clock.stamp(times[i]!), held_[i]!)) received++;
+      if (bridgeOne(topic, payload, clock.stamp(times[i]!), holds[i]!)) received++;
     }
-    held.endDrain();
+    heldAcks.endDrain();
     if (received > 0) metrics.received.inc(received);
   }
 
