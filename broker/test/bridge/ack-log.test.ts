@@ -5,6 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { openAckLog, type LoggedMessage } from '../../src/bridge/ack-log.ts';
 import { createArrivalClock } from '../../src/bridge/arrival-clock.ts';
+import { createHeldAcks } from '../../src/bridge/held-acks.ts';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'telemq-acklog-'));
@@ -74,4 +75,41 @@ test('ack log: segments wholly settled are deleted while it runs', async (t) => 
   const reopened = openAckLog({ dir, segmentMaxBytes: 500 });
   assert.deepEqual(reopened.recovered, range(90, 100));
   await reopened.close();
+});
+
+test('held acks: a log position is settled only when its batch and every earlier one are in the store', () => {
+  const settled: number[] = [];
+  const appended: Array<{ messages: number; releases: number }> = [];
+  let position = 0;
+  const fakeLog = {
+    recovered: [],
+    bytes: 0,
+    get position() {
+      return position;
+    },
+    append(messages: readonly LoggedMessage[], onDurable: ReadonlyArray<() => void>) {
+      appended.push({ messages: messages.length, releases: onDurable.length });
+      position += messages.length;
+    },
+    settle: (upTo: number) => settled.push(upTo),
+    close: async () => {},
+  };
+  const held = createHeldAcks(fakeLog);
+  const batch = () => ({ points: [], firstReceivedAtMs: 0 });
+  for (let i = 0; i < 10; i++) held.add(message(i), () => {});
+  held.endDrain();
+  held.endDrain(); // an empty drain appends nothing
+  assert.deepEqual(appended, [{ messages: 10, releases: 10 }], 'one record per drain');
+  const [first, second, third] = [batch(), batch(), batch()];
+  held.formed(first);
+  for (let i = 10; i < 15; i++) held.add(message(i), () => {});
+  held.endDrain();
+  held.formed(second);
+  held.formed(third);
+  held.settled(second);
+  assert.deepEqual(settled, [], 'the first batch is not in the store yet');
+  held.settled(first);
+  assert.deepEqual(settled, [15]);
+  held.settled(third);
+  assert.deepEqual(settled, [15, 15]);
 });
