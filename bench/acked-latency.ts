@@ -195,7 +195,11 @@ const brokers: BrokerName[] = ['telemq acked', 'telemq unacked', 'mosquitto'];
 for (let run = 1; run <= runs; run++) {
   const order = run % 2 ? brokers : [...brokers].reverse();
   for (const broker of order) {
-    const r = await measure(broker, run);
+    // on a crowded machine a broker may miss its start-up deadline: try again rather than lose the run
+    const r = await measure(broker, run).catch((err: unknown) => {
+      console.log(`  run ${run} ${broker}: ${String(err).slice(0, 120)}; again`);
+      return measure(broker, run);
+    });
     results.push(r);
     console.log(
       `  run ${run} ${broker.padEnd(14)} PUBACK p50 ${fmt(r.p50Ms)} ms p99 ${fmt(r.p99Ms)} ms (broker CPU ${fmt(r.brokerCpu.paced)}, generator ${fmt(r.generatorCpu.paced)})` +
