@@ -10,9 +10,9 @@
 // first message. The bridge settles a position once every message before it is in the store (or the
 // spool): settled.json records it, segments wholly before it are deleted, and at the next start only
 // the messages from the settled position on are replayed: once.
-import { closeSync, fdatasync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, writevSync } from 'node:fs';
+import { closeSync, fdatasync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writevSync } from 'node:fs';
 import path from 'node:path';
-import { frameRecord, scanRecords } from './records.ts';
+import { decodeMessages, encodeMessages, scanRecords } from './records.ts';
 
 export interface LoggedMessage {
   topic: string;
@@ -27,7 +27,7 @@ export interface AckLogOptions {
   segmentMaxBytes: number;
   /** after each commit: messages made durable, seconds from write to fsync done */
   onCommit?: (messages: number, seconds: number) => void;
-  /** a failed write or fsync: its messages are released anyway (they still go to the store) */
+  /** a failed write, fsync or trim: its messages are released anyway (they still go to the store) */
   onError?: (err: Error) => void;
 }
 
@@ -81,8 +81,8 @@ export function openAckLog(options: AckLogOptions): AckLog {
   function remove(segment: Segment): void {
     if (segment.fd !== null) closeSync(segment.fd);
     segment.fd = null;
-    unlinkSync(segment.file);
     segments.splice(segments.indexOf(segment), 1);
+    rmSync(segment.file, { force: true });
   }
 
   /** Segments other than the one being written whose messages are all settled go. */
@@ -112,7 +112,16 @@ export function openAckLog(options: AckLogOptions): AckLog {
     frames = [];
     frameItems = 0;
     waiters = [];
-    const segment = writableSegment();
+    let segment: Segment;
+    try {
+      segment = writableSegment();
+    } catch (err) {
+      // no file to write to (disk full, folder gone): acknowledged without the log, counted
+      options.onError?.(err as Error);
+      committedPos += items;
+      for (const release of done) release();
+      return;
+    }
     const fd = segment.fd!;
     const bytes = batch.reduce((sum, b) => sum + b.length, 0);
     const started = process.hrtime.bigint();
@@ -162,8 +171,12 @@ export function openAckLog(options: AckLogOptions): AckLog {
     settle(upTo) {
       if (upTo <= settled) return;
       settled = Math.min(upTo, position);
-      trim();
-      saveSettled();
+      try {
+        trim();
+        saveSettled();
+      } catch (err) {
+        options.onError?.(err as Error); // tried again at the next settle; at worst a replay overwrites
+      }
     },
     async close() {
       while (writing || frames.length > 0) {
@@ -175,48 +188,17 @@ export function openAckLog(options: AckLogOptions): AckLog {
         segment.fd = null;
       }
       active = null;
-      trim();
-      if (segments.length === 0) {
-        settled = 0;
-        saveSettled();
+      try {
+        trim();
+        if (segments.length === 0) {
+          settled = 0;
+          saveSettled();
+        }
+      } catch (err) {
+        options.onError?.(err as Error);
       }
     },
   };
-}
-
-/** [u16 topic bytes][topic][u32 payload bytes][payload][f64 stamp ms] per message. */
-function encodeMessages(messages: readonly LoggedMessage[]): Buffer {
-  let size = 0;
-  for (const m of messages) size += 14 + Buffer.byteLength(m.topic) + m.payload.length;
-  const body = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const m of messages) {
-    const topicBytes = body.write(m.topic, at + 2);
-    body.writeUInt16LE(topicBytes, at);
-    at += 2 + topicBytes;
-    body.writeUInt32LE(m.payload.length, at);
-    body.set(m.payload, at + 4);
-    at += 4 + m.payload.length;
-    body.writeDoubleLE(m.stampMs, at);
-    at += 8;
-  }
-  return frameRecord(body, messages.length);
-}
-
-function decodeMessages(body: Buffer, count: number): LoggedMessage[] {
-  const messages: LoggedMessage[] = [];
-  let at = 0;
-  for (let i = 0; i < count; i++) {
-    const topicBytes = body.readUInt16LE(at);
-    const topic = body.toString('utf8', at + 2, at + 2 + topicBytes);
-    at += 2 + topicBytes;
-    const payloadBytes = body.readUInt32LE(at);
-    const payload = Buffer.from(body.subarray(at + 4, at + 4 + payloadBytes));
-    at += 4 + payloadBytes;
-    messages.push({ topic, payload, stampMs: body.readDoubleLE(at) });
-    at += 8;
-  }
-  return messages;
 }
 
 function readSettled(file: string): number {

@@ -1,9 +1,10 @@
 // The on-disk record both append-only files of the bridge use (the spool and the acknowledgement
-// log): [u32 body bytes][u32 crc32 of the body][u32 items][body]. A record torn by a crash
-// (kill -9 in the middle of a write) fails its length or CRC check and is cut off at start-up,
-// together with anything after it.
+// log): [u32 body bytes][u32 crc32 of the body][u32 items][body]. A record torn by a crash (kill -9
+// in the middle of a write) fails its length or CRC check and is cut off at start-up, together with
+// anything after it. Also here: the body of the acknowledgement log's records (the spool's is JSON).
 import { closeSync, ftruncateSync, openSync, readSync, statSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
+import type { LoggedMessage } from './ack-log.ts';
 
 export const recordHeaderBytes = 12;
 
@@ -66,4 +67,39 @@ export function scanRecords(file: string, withBodies: boolean): { records: Scann
     closeSync(fd);
   }
   return { records, bytes: offset };
+}
+
+/** [u16 topic bytes][topic][u32 payload bytes][payload][f64 stamp ms] per message. */
+export function encodeMessages(messages: readonly LoggedMessage[]): Buffer {
+  let size = 0;
+  for (const m of messages) size += 14 + Buffer.byteLength(m.topic) + m.payload.length;
+  const body = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const m of messages) {
+    const topicBytes = body.write(m.topic, at + 2);
+    body.writeUInt16LE(topicBytes, at);
+    at += 2 + topicBytes;
+    body.writeUInt32LE(m.payload.length, at);
+    body.set(m.payload, at + 4);
+    at += 4 + m.payload.length;
+    body.writeDoubleLE(m.stampMs, at);
+    at += 8;
+  }
+  return frameRecord(body, messages.length);
+}
+
+export function decodeMessages(body: Buffer, count: number): LoggedMessage[] {
+  const messages: LoggedMessage[] = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const topicBytes = body.readUInt16LE(at);
+    const topic = body.toString('utf8', at + 2, at + 2 + topicBytes);
+    at += 2 + topicBytes;
+    const payloadBytes = body.readUInt32LE(at);
+    const payload = Buffer.from(body.subarray(at + 4, at + 4 + payloadBytes));
+    at += 4 + payloadBytes;
+    messages.push({ topic, payload, stampMs: body.readDoubleLE(at) });
+    at += 8;
+  }
+  return messages;
 }

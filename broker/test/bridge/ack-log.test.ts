@@ -113,3 +113,16 @@ test('held acks: a log position is settled only when its batch and every earlier
   held.settled(third);
   assert.deepEqual(settled, [15, 15]);
 });
+
+test('ack log: when its folder is gone, messages are still released and the failure reported', async (t) => {
+  const dir = tempDir(t);
+  const errors: string[] = [];
+  const log = openAckLog({ dir, segmentMaxBytes: 300, onError: (err) => errors.push(err.message) });
+  await new Promise<void>((resolve) => log.append(range(0, 10), [resolve]));
+  rmSync(dir, { recursive: true, force: true });
+  await new Promise<void>((resolve) => log.append(range(10, 20), [resolve])); // needs a new segment: full
+  log.settle(20);
+  await log.close();
+  assert.ok(errors.length >= 1, 'reported');
+  assert.match(errors[0]!, /ENOENT/);
+});
