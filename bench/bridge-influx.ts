@@ -3,7 +3,7 @@
 //   node --conditions=source --import tsx bench/bridge-influx.ts [--points 500000] [--runs 5] [--batch 5000] [--cores both|separate|shared]
 //
 // Per run, each measurement on an influxd of its own (Debian 1.6.7, started here and removed after):
-//   ceiling      pre-serialised line protocol POSTed to /write?precision=ms; best of 1 and 2 batches in flight
+//   ceiling      pre-serialised line protocol POSTed to /write?precision=u; best of 1 and 2 batches in flight
 //   lineproto    the store's write path: plain Point objects → toLineProtocol → POST /write (one in flight)
 //   writePoints  the `influx` package's writePoints with the same points and batches
 //   bridge       the whole bridge: client-publish events → mapping → batcher → delivery → influxd,
@@ -97,7 +97,7 @@ async function postAll(url: string, db: string, bodies: Buffer[], inFlight: numb
   const lane = async () => {
     while (next < bodies.length) {
       const body = bodies[next++]!;
-      const res = await fetch(`${url}/write?db=${db}&precision=ms`, { method: 'POST', body });
+      const res = await fetch(`${url}/write?db=${db}&precision=u`, { method: 'POST', body });
       if (res.status !== 204) throw new Error(`write ${res.status}: ${await res.text()}`);
     }
   };
@@ -190,7 +190,7 @@ async function bridgeRun(url: string, run: number, baseTs: number): Promise<Brid
   const result = await timed(async () => {
     for (let i = 0; i < total; i++) {
       const { topic, payload } = message(i);
-      events.emit('clientPublish', { topic, payload, qos: 0, retain: false }, client);
+      events.emit('clientPublish', { topic, payload, qos: 0, retain: false }, client, null);
       if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
     }
     while ((await counter('telemq_bridge_points_written_total')) < total) await new Promise((r) => setTimeout(r, 5));

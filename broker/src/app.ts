@@ -90,6 +90,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       log: log.child({ module: 'broker' }),
       keepaliveLimitSec: t.keepaliveLimitSec,
       stats,
+      holdAcknowledgements: config.bridge.enabled && config.bridge.acknowledgeWhenDurable,
       limits: { maxClientQueueBytes: config.guards.maxClientQueueBytes, maxClientInflight: config.guards.maxClientInflight },
     });
     const mqtt = broker;

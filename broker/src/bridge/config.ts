@@ -43,6 +43,13 @@ export const bridgeConfigSchema = z.object({
   spoolMaxBytes: z.number().int().min(1024).default(1024 ** 3),
   /** what a full spool gives up: its oldest points, or the batch that does not fit */
   spoolFullPolicy: z.enum(['drop-oldest', 'drop-newest']).default('drop-oldest'),
+  /**
+   * QoS >= 1 telemetry is acknowledged (PUBACK) only once its point is durable: in the
+   * acknowledgement log (group commit, fsynced) under dataDir/ack-log. false: acknowledged on arrival.
+   */
+  acknowledgeWhenDurable: z.boolean().default(true),
+  /** the acknowledgement log starts a new segment file past this size */
+  ackLogSegmentMaxBytes: z.number().int().min(4096).default(4 * 1024 ** 2),
   /** retry backoff while the store refuses writes: base doubles up to max */
   retryBaseMs: z.number().int().min(1).default(500),
   retryMaxMs: z.number().int().min(1).default(30_000),

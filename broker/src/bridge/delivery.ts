@@ -20,6 +20,8 @@ export interface DeliveryOptions {
   retryMaxMs: number;
   /** how long close() may try the store before spooling what is left */
   closeTimeoutMs?: number;
+  /** a submitted batch is in the store (or refused by it for good) or in the spool */
+  onSettled?: (batch: Batch) => void;
 }
 
 export interface Delivery {
@@ -54,6 +56,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     if (batches.length === 0) return;
     metrics.spooled.inc(pointsOf(batches));
     const dropped = where === 'append' ? spool.append(batches) : spool.prepend(batches);
+    if (options.onSettled) for (const batch of batches) options.onSettled(batch);
     if (dropped > 0) {
       metrics.dropped.inc({ reason: 'spool-full' }, dropped);
       log.warn({ droppedPoints: dropped, spoolBytes: spool.bytes }, 'spool full: points dropped');
@@ -140,8 +143,10 @@ export function createDelivery(options: DeliveryOptions): Delivery {
         const outcome = await write(batch);
         inflight.delete(batch);
         if (abandoned) return;
-        if (outcome.ok || !outcome.retryable) settle(batch, outcome);
-        else {
+        if (outcome.ok || !outcome.retryable) {
+          settle(batch, outcome);
+          options.onSettled?.(batch);
+        } else {
           refused.push(batch);
           refusedReason = outcome.reason;
         }

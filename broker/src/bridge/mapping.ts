@@ -13,7 +13,10 @@ export type MapFailureReason = 'no-rule' | 'undecodable' | 'invalid-name';
 export type MapResult = { ok: true; point: Point; rule: string } | { ok: false; reason: MapFailureReason; detail: string };
 
 export interface Mapper {
+  /** `receivedAtMs` is the point's timestamp when the payload has none */
   mapTelemetry(topic: string, payload: Buffer, receivedAtMs: number): MapResult;
+  /** a rule maps the topic to a valid series (the payload may still fail to decode) */
+  routes(topic: string): boolean;
 }
 
 interface CompiledRule {
@@ -65,14 +68,20 @@ export function compileRules(rules: readonly BridgeRule[]): Mapper {
     return true;
   }
 
+  function cachedRoute(topic: string): Route {
+    let route = routes.get(topic);
+    if (route === undefined) {
+      if (routes.size >= maxCachedTopics) routes.clear();
+      route = routeOf(topic);
+      routes.set(topic, route);
+    }
+    return route;
+  }
+
   return {
+    routes: (topic) => cachedRoute(topic).ok,
     mapTelemetry(topic, payload, receivedAtMs) {
-      let route = routes.get(topic);
-      if (route === undefined) {
-        if (routes.size >= maxCachedTopics) routes.clear();
-        route = routeOf(topic);
-        routes.set(topic, route);
-      }
+      const route = cachedRoute(topic);
       if (!route.ok) return route;
       const decoded = route.rule.decode(payload);
       if (!decoded.ok) return { ok: false, reason: 'undecodable', detail: decoded.detail };

@@ -1,15 +1,16 @@
 // The on-disk spool: batches the store could not take, in order, in append-only segment files under
-// dataDir/spool. A record is [u32 body bytes][u32 crc32][u32 points][JSON body]; a torn record at the
-// end of a segment (kill -9 mid-write) is cut off at start-up. Read positions live in cursor.json,
+// dataDir/spool. A record (records.ts) holds one batch as JSON; a torn record at the end of a segment
+// (kill -9 mid-write) is cut off at start-up. Read positions live in cursor.json,
 // replaced atomically after each acknowledged record, so a crash replays at most one record, which
 // the store overwrites (same series and timestamp). Bounded in bytes with an explicit full policy.
 //
 // Synchronous file calls on purpose: one writer, records of a few hundred KiB, and a batch is either
-// on disk or not when append() returns, which keeps the ordering rules of the delivery loop simple.
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+// on disk (written and fsynced) or not when append() returns, which keeps the ordering rules of the
+// delivery loop simple. The acknowledgement log lets go of points once they are here.
+import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
 import type { Batch } from './batcher.ts';
+import { frameRecord, itemsOf, readRecord, scanRecords } from './records.ts';
 
 export type SpoolFullPolicy = 'drop-oldest' | 'drop-newest';
 
@@ -45,7 +46,6 @@ interface Segment {
   points: number;
 }
 
-const headerBytes = 12;
 const firstSeq = 1_000_000_000;
 const segmentName = (seq: number) => `${String(seq).padStart(16, '0')}.seg`;
 
@@ -71,8 +71,9 @@ export function openSpool(options: SpoolOptions): Spool {
       for (const record of records) {
         writeSync(fd, record);
         segment.bytes += record.length;
-        segment.points += record.readUInt32LE(8);
+        segment.points += itemsOf(record);
       }
+      fdatasyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -144,7 +145,7 @@ export function openSpool(options: SpoolOptions): Spool {
       while (segments.length > 0) {
         const head = segments[0]!;
         if (head.readOffset < head.bytes) {
-          const { batch, recordBytes } = readRecord(head.file, head.readOffset);
+          const { batch, recordBytes } = readBatch(head.file, head.readOffset);
           peeked = { seq: head.seq, offset: head.readOffset, recordBytes, batch };
           return batch;
         }
@@ -174,26 +175,13 @@ export function openSpool(options: SpoolOptions): Spool {
 }
 
 function encode(batch: Batch): Buffer {
-  const body = Buffer.from(JSON.stringify({ r: batch.firstReceivedAtMs, p: batch.points }));
-  const header = Buffer.alloc(headerBytes);
-  header.writeUInt32LE(body.length, 0);
-  header.writeUInt32LE(crc32(body), 4);
-  header.writeUInt32LE(batch.points.length, 8);
-  return Buffer.concat([header, body]);
+  return frameRecord(Buffer.from(JSON.stringify({ r: batch.firstReceivedAtMs, p: batch.points })), batch.points.length);
 }
 
-function readRecord(file: string, offset: number): { batch: Batch; recordBytes: number } {
-  const fd = openSync(file, 'r');
-  try {
-    const header = Buffer.alloc(headerBytes);
-    readSync(fd, header, 0, headerBytes, offset);
-    const body = Buffer.alloc(header.readUInt32LE(0));
-    readSync(fd, body, 0, body.length, offset + headerBytes);
-    const parsed = JSON.parse(body.toString('utf8')) as { r: number; p: Batch['points'] };
-    return { batch: { firstReceivedAtMs: parsed.r, points: parsed.p }, recordBytes: headerBytes + body.length };
-  } finally {
-    closeSync(fd);
-  }
+function readBatch(file: string, offset: number): { batch: Batch; recordBytes: number } {
+  const { body, recordBytes } = readRecord(file, offset);
+  const parsed = JSON.parse(body.toString('utf8')) as { r: number; p: Batch['points'] };
+  return { batch: { firstReceivedAtMs: parsed.r, points: parsed.p }, recordBytes };
 }
 
 function readOffsets(cursorFile: string): Record<string, number> {
@@ -211,29 +199,11 @@ function recover(dir: string, offsets: Record<string, number>): Segment[] {
   for (const name of names) {
     const file = path.join(dir, name);
     const seq = Number(name.slice(0, 16));
-    const size = statSync(file).size;
     const readOffset = offsets[seq] ?? 0;
-    let offset = 0;
-    let points = 0;
-    const fd = openSync(file, 'r+');
-    try {
-      const header = Buffer.alloc(headerBytes);
-      while (offset + headerBytes <= size) {
-        readSync(fd, header, 0, headerBytes, offset);
-        const bodyBytes = header.readUInt32LE(0);
-        if (offset + headerBytes + bodyBytes > size) break;
-        const body = Buffer.alloc(bodyBytes);
-        readSync(fd, body, 0, bodyBytes, offset + headerBytes);
-        if (crc32(body) !== header.readUInt32LE(4)) break;
-        if (offset >= readOffset) points += header.readUInt32LE(8);
-        offset += headerBytes + bodyBytes;
-      }
-      if (offset < size) ftruncateSync(fd, offset);
-    } finally {
-      closeSync(fd);
-    }
+    const { records, bytes } = scanRecords(file, false);
+    const points = records.reduce((sum, r) => (r.offset >= readOffset ? sum + r.items : sum), 0);
     if (points === 0) unlinkSync(file);
-    else segments.push({ seq, file, bytes: offset, readOffset, points });
+    else segments.push({ seq, file, bytes, readOffset, points });
   }
   return segments;
 }

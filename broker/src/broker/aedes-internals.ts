@@ -65,18 +65,24 @@ export function clientsOf(aedes: Aedes): ClientInternals[] {
   return Object.values((aedes as unknown as { clients: Record<string, ClientInternals> }).clients);
 }
 
+/** Routes a publish as aedes does: to subscribers, retained store, 'publish' listeners. */
+export type PublishRoute = (packet: AedesPublishPacket, client: Client | null, done: (err?: Error | null) => void) => void;
+
 /**
- * Routes a publish only when `shouldRoute` says so; otherwise aedes' callback is called at once, so
- * the publisher is acknowledged as usual (MQTT 3.1.1 has no negative PUBACK) and no subscriber or
- * 'publish' listener sees the packet. aedes itself only knows allow or disconnect.
+ * Puts `intercept` in aedes' place for every publish it routes: a client's (for QoS 1 after its
+ * PUBACK is written, for QoS 2 before its PUBREC), a will, or the broker's own (client null). It gets
+ * aedes' callback and `route`, aedes' own routing, which is also returned for routing a packet from
+ * elsewhere. aedes' public API has no such hook: it only knows allow or disconnect.
  */
-export function filterPublishes(aedes: Aedes, shouldRoute: (packet: AedesPublishPacket) => boolean): void {
-  const route = aedes.publish.bind(aedes) as (...args: unknown[]) => void;
+export function interceptPublishes(aedes: Aedes, intercept: (packet: AedesPublishPacket, client: Client | null, done: (err?: Error | null) => void, route: PublishRoute) => void): PublishRoute {
+  const publish = aedes.publish.bind(aedes) as unknown as (packet: AedesPublishPacket, client: Client | null, done: (err?: Error | null) => void) => void;
+  const route: PublishRoute = (packet, client, done) => publish(packet, client, done);
   aedes.publish = ((packet: AedesPublishPacket, ...rest: unknown[]) => {
-    if (shouldRoute(packet)) return route(packet, ...rest);
-    const done = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
-    done?.();
+    const done = (rest.find((arg) => typeof arg === 'function') as ((err?: Error | null) => void) | undefined) ?? (() => {});
+    const client = rest[0] && typeof rest[0] !== 'function' ? (rest[0] as Client) : null;
+    intercept(packet, client, done, route);
   }) as typeof aedes.publish;
+  return route;
 }
 
 /**

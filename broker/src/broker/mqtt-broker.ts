@@ -5,14 +5,15 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { checkAedesInternals, clientsOf, filterPublishes, internalsOf, isHandlingPackets, persistenceOf, retainedMessages } from './aedes-internals.ts';
+import { checkAedesInternals, clientsOf, interceptPublishes, internalsOf, isHandlingPackets, persistenceOf, retainedMessages } from './aedes-internals.ts';
 import { createClientBounds, type ClientBoundsOptions } from './client-bounds.ts';
 import { guardPackets, reportSessionPresent, screenConnect, storeOnlyGranted, writeConnackRefusal } from './conformance.ts';
 import { createDelivery, type DeliveringClient, type DeliveryLimits } from './delivery.ts';
+import { PendingAcknowledge } from './acknowledge-hold.ts';
 import { createMemoryPersistence, createRetainedIndex, type RetainedIndex } from './retained-index.ts';
 import { createMemorySessionRegistry, type SessionRegistry } from './session-registry.ts';
 import type { BrokerStats } from './stats.ts';
-import { ConnackCode, type BrokerHooks, type ClientRef, type ConnectionContext, type ProtocolViolation, type PublishedMessage } from './types.ts';
+import { ConnackCode, type AcknowledgeHold, type BrokerHooks, type ClientRef, type ConnectionContext, type ProtocolViolation, type PublishedMessage } from './types.ts';
 
 export interface MqttBrokerOptions {
   id?: string;
@@ -35,6 +36,11 @@ export interface MqttBrokerOptions {
   sessions?: SessionRegistry;
   /** per-client bounds on subscriptions and retained topics, and where their refusals are counted */
   bounds?: ClientBoundsOptions;
+  /**
+   * QoS >= 1 client publishes come with an AcknowledgeHold on 'clientPublish', and their PUBACK
+   * (PUBREC) waits for it: acknowledged = stored. Default false: aedes acknowledges as it does.
+   */
+  holdAcknowledgements?: boolean;
   /** called once per connection after aedes attached to it (packet-size guard) */
   guardConnection?: (stream: Duplex, context: ConnectionContext) => void;
   /** a connection closed for a protocol violation (malformed string, invalid topic), to count it */
@@ -42,8 +48,8 @@ export interface MqttBrokerOptions {
 }
 
 export interface MqttBrokerEvents {
-  /** a PUBLISH from a client on this node was accepted (never $SYS, never wills of other nodes) */
-  clientPublish: [message: PublishedMessage, client: ClientRef];
+  /** a PUBLISH from a client on this node was accepted (never $SYS, never wills of other nodes); hold: see holdAcknowledgements */
+  clientPublish: [message: PublishedMessage, client: ClientRef, hold: AcknowledgeHold | null];
   clientConnected: [client: ClientRef];
   clientDisconnected: [client: ClientRef];
 }
@@ -69,6 +75,15 @@ const contexts = new WeakMap<object, ConnectionContext>();
 
 /** PUBLISH packets a hook denied: acknowledged as usual (MQTT 3.1.1 has no negative PUBACK) but never routed. */
 const droppedPublishes = new WeakSet<object>();
+
+/**
+ * Held acknowledgements by PUBLISH packet. aedes 1.2 writes a QoS 1 PUBACK before it routes the
+ * packet, so a held QoS 1 publish is routed from authorizePublish and aedes' own publish of it, after
+ * the PUBACK, does nothing (`routedEarly`). A QoS 2 publish is routed (once, after aedes stored it)
+ * before its PUBREC, so its hold sits in the publish callback.
+ */
+const holds = new WeakMap<object, PendingAcknowledge>();
+const routedEarly = new WeakSet<object>();
 
 function refOf(client: Client): ClientRef {
   return { id: client.id, context: contexts.get(client.conn) ?? { transport: 'tcp', remoteAddress: 'unknown' } };
@@ -142,6 +157,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
           if (decision === 'allow') {
             stats.messagesReceived++;
             stats.payloadBytesReceived += message.payload.length;
+            if (options.holdAcknowledgements && packet.qos === 1) return routeHeld(packet as AedesPublishPacket, client, done);
             return done(null);
           }
           stats.drop('not-authorized');
@@ -174,12 +190,27 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
   storeOnlyGranted(persistenceOf(aedes), bounds.granted);
 
   // A denied publish stays off the routing path (no subscriber, no 'publish' event) and the client
-  // stays connected.
-  filterPublishes(aedes, (packet) => !droppedPublishes.has(packet));
+  // stays connected; aedes itself only knows allow or disconnect.
+  const routePublish = interceptPublishes(aedes, (packet, client, done, route) => {
+    if (droppedPublishes.has(packet) || routedEarly.has(packet)) return done();
+    if (options.holdAcknowledgements && packet.qos === 2 && client) return routeHeld(packet, client, done);
+    route(packet, client, done);
+  });
+
+  /** Routes now; `done` (the acknowledgement) runs once the consumers released their holds. */
+  function routeHeld(packet: AedesPublishPacket, client: Client, done: (err?: Error | null) => void): void {
+    const hold = new PendingAcknowledge(done);
+    holds.set(packet, hold);
+    if (packet.qos === 1) routedEarly.add(packet);
+    // success is signalled by the 'publish' event below, which aedes emits once routing is done
+    routePublish(packet, client, (err?: Error | null) => err && hold.failed(err));
+  }
 
   aedes.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
     if (!client) return;
-    events.emit('clientPublish', toMessage(packet), refOf(client));
+    const hold = holds.get(packet) ?? null;
+    events.emit('clientPublish', toMessage(packet), refOf(client), hold);
+    hold?.routed();
   });
   aedes.on('ack', (_packet: unknown, client: Client) => delivery.acknowledged(client));
   aedes.on('clientReady', (client: Client) => {

@@ -47,6 +47,15 @@ export interface PublishedMessage {
   retain: boolean;
 }
 
+/**
+ * Comes with a QoS >= 1 client publish when the broker holds acknowledgements: a consumer that must
+ * make the message durable first calls take() while handling the event and the returned release
+ * once it is; the PUBACK (PUBREC) goes out when every release has been called.
+ */
+export interface AcknowledgeHold {
+  take(): () => void;
+}
+
 /** Policy hooks, async at our boundary; the adapter turns them into aedes callbacks once. */
 export interface BrokerHooks {
   authenticate(client: ClientRef, username: string | undefined, password: Buffer | undefined): Promise<AuthResult>;

@@ -89,7 +89,7 @@ test('dead letters beyond the rate are counted but not republished, so a flood o
   const { createDeadLetters } = await import('../../src/bridge/dead-letter.ts');
   const { createLogger } = await import('../../src/logger.ts');
   const registry = new Registry();
-  const metrics = createBridgeMetrics(registry, { spoolBytes: () => 0, lagSeconds: () => 0 });
+  const metrics = createBridgeMetrics(registry, { spoolBytes: () => 0, logBytes: () => 0, lagSeconds: () => 0 });
   let published = 0;
   let nowMs = 1_000_000;
   const letters = createDeadLetters({ broker: { publish: async () => void published++ }, metrics, log: createLogger('silent'), logIntervalMs: 60_000, ratePerSec: 5, now: () => nowMs });

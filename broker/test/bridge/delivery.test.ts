@@ -43,7 +43,7 @@ function setup(t: { after(fn: () => void | Promise<void>): void }, store: Teleme
   const dir = mkdtempSync(path.join(tmpdir(), 'telemq-delivery-'));
   const spool = openSpool({ dir, maxBytes: 10 * 1024 ** 2, fullPolicy: 'drop-oldest' });
   const registry = new Registry();
-  const metrics = createBridgeMetrics(registry, { spoolBytes: () => spool.bytes, lagSeconds: () => 0 });
+  const metrics = createBridgeMetrics(registry, { spoolBytes: () => spool.bytes, logBytes: () => 0, lagSeconds: () => 0 });
   const delivery = createDelivery({ store, spool, metrics, log: createLogger('silent'), maxQueuedBatches: 2, maxWritesInFlight: 2, retryBaseMs: 10, retryMaxMs: 50, closeTimeoutMs: 300 });
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return { delivery, spool, registry, dir };

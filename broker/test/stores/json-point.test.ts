@@ -172,12 +172,12 @@ test('toLineProtocol escapes names and strings, sorts tags, leaves out empty tag
     { measurement: 'my room,1', tags: { z: 'last', a: 'x y', e: '' }, fields: { 'f=1': 1.5, s: 'say "hi" \\o/', on: true }, timestampMs: 1600000000123.7 },
     { measurement: 'm', tags: {}, fields: { v: -2 }, timestampMs: 5 },
   ];
-  assert.equal(toLineProtocol(points).toString(), 'my\\ room\\,1,a=x\\ y,z=last f\\=1=1.5,s="say \\"hi\\" \\\\o/",on=true 1600000000123\nm v=-2 5\n');
+  assert.equal(toLineProtocol(points).toString(), 'my\\ room\\,1,a=x\\ y,z=last f\\=1=1.5,s="say \\"hi\\" \\\\o/",on=true 1600000000123700\nm v=-2 5000\n');
 });
 
 test('toLineProtocol writes a JsonPoint from its bytes, timestamp key left out', () => {
   const { point } = decodeBoth('{ "t" : 21.50 ,"ts":1600000000123, "on":true,"mode":"eco"}');
-  assert.equal(toLineProtocol([point!]).toString(), 'telemetry,device_id=d1 t=21.50,on=true,mode="eco" 1600000000123\n');
+  assert.equal(toLineProtocol([point!]).toString(), 'telemetry,device_id=d1 t=21.50,on=true,mode="eco" 1600000000123000\n');
 });
 
 test('a JsonPoint keeps a copy of its payload, not the buffer the payload was cut from', () => {
@@ -190,13 +190,13 @@ test('a JsonPoint keeps a copy of its payload, not the buffer the payload was cu
   read.fill(0); // the broker's buffer is reused or freed
   assert.notEqual(point.bytes.buffer, read.buffer);
   assert.deepEqual(point.fields, { a: 1 });
-  assert.equal(toLineProtocol([point]).toString(), 'm,device_id=d1 a=1 5\n');
+  assert.equal(toLineProtocol([point]).toString(), 'm,device_id=d1 a=1 5000\n');
 });
 
 test('toLineProtocol makes room for field keys that grow when escaped', () => {
   const key = ','.repeat(60);
   const { point } = decodeBoth(`{${JSON.stringify(key)}:1,"ts":5}`);
-  assert.equal(toLineProtocol([point!]).toString(), `telemetry,device_id=d1 ${'\\,'.repeat(60)}=1 5\n`);
+  assert.equal(toLineProtocol([point!]).toString(), `telemetry,device_id=d1 ${'\\,'.repeat(60)}=1 5000\n`);
 });
 
 test('scanFlatJson leaves objects of more than 256 members to JSON.parse', () => {

@@ -80,12 +80,24 @@ function storeContract(name: string, harness: () => Harness): void {
       assert.deepEqual(await store.write([{ ...again[3]!, fields: { temp: 3, on: false } }]), { ok: true });
     });
 
+    test('points of one series microseconds apart stay distinct; history reads whole milliseconds', async () => {
+      const at = T0 + 3_000_000; // outside the data set's range
+      const burst = [0, 0.001, 0.002, 0.999, 1].map((us, i) => ({ measurement: 'telemetry', tags: { device_id: 'dev-u' }, fields: { n: i }, timestampMs: (Math.round(at * 1000) + us * 1000) / 1000 }));
+      assert.deepEqual(await store.write(burst), { ok: true });
+      assert.deepEqual(await store.write([burst[1]!]), { ok: true }, 'written again: overwrites itself');
+      const raw = await store.queryHistory(req({ device: 'dev-u', field: 'n', fromMs: at, toMs: at + 2 }));
+      assert.deepEqual(raw, [0, 1, 2, 3, 4].map((v) => ({ t: v === 4 ? at + 1 : at, v })));
+      const windows = await store.queryHistory(req({ device: 'dev-u', field: 'n', fromMs: at, toMs: at + 10, everyMs: 1, agg: 'max' }));
+      assert.deepEqual(windows, [{ t: at, v: 3 }, { t: at + 1, v: 4 }]);
+    });
+
     test('devices: every device with its last time and latest values', async () => {
       const devices = await store.devices();
-      assert.deepEqual(devices, [
+      assert.deepEqual(devices.filter((d) => d.deviceId !== 'dev-u'), [
         { deviceId: 'dev-a', lastSeenMs: T0 + 29_000, latest: { on: false, temp: 29 } },
         { deviceId: 'dev-b', lastSeenMs: T0 + 29_000, latest: { temp: 129 } },
       ]);
+      assert.deepEqual(devices.find((d) => d.deviceId === 'dev-u'), { deviceId: 'dev-u', lastSeenMs: T0 + 3_000_001, latest: { n: 4 } });
     });
 
     test('field kinds are reported, and a value of another kind is refused, not retried', async () => {
@@ -143,4 +155,31 @@ test('sqlite: points older than the retention are deleted', async (t) => {
   t.after(() => second.close());
   const points = await second.queryHistory({ device: 'old', field: 'v', fromMs: 0, toMs: T0 + 1, everyMs: null, agg: null, limit: 10 });
   assert.deepEqual(points, [{ t: T0, v: 2 }]);
+});
+
+test('influxdb: a 400 counts the points it refused, whether influxd names a count or not', async (t) => {
+  const influxd = await startInfluxd();
+  t.after(() => influxd.destroy());
+  const store = createInfluxStore({ url: `${influxd.url}/refusals`, retentionDays: 30, schema: defaultSchema, log });
+  t.after(() => store.close());
+  const at = (i: number, fields: Point['fields'], device = 'dev-r') => ({ measurement: 'telemetry', tags: { device_id: device }, fields, timestampMs: T0 + i });
+  const stored = async (device: string) => (await store.queryHistory(req({ device, field: 'v', fromMs: T0, toMs: T0 + 100 }))).length;
+  assert.deepEqual(await store.write([at(0, { v: 1 })]), { ok: true });
+
+  // a field type conflict: `partial write: … dropped=1`, the other two landed
+  const conflict = await store.write([at(1, { v: 2 }), at(2, { v: 'text' }), at(3, { v: 3 })]);
+  assert.equal(!conflict.ok && !conflict.retryable && conflict.rejectedPoints, 1);
+  assert.equal(await stored('dev-r'), 3);
+
+  // a line influxd cannot parse (a non-finite number) is named, not counted: `dropped=0`, yet refused
+  const unparsable = await store.write([at(4, { v: 4 }), at(5, { v: Infinity }), at(6, { v: 6 })]);
+  assert.equal(!unparsable.ok && !unparsable.retryable && unparsable.rejectedPoints, 1);
+  assert.equal(await stored('dev-r'), 5);
+
+  // every line refused: 400 without a count, none of the batch landed
+  const none = await store.write([at(7, { v: Infinity }, 'dev-n'), at(8, { v: -Infinity }, 'dev-n')]);
+  assert.equal(none.ok, false);
+  assert.equal(!none.ok && !none.retryable && none.rejectedPoints, 2, !none.ok ? none.reason : '');
+  assert.doesNotMatch(!none.ok ? none.reason : '', /dropped=/);
+  assert.equal(await stored('dev-n'), 0);
 });

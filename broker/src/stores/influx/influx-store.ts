@@ -45,7 +45,8 @@ export function createInfluxStore(options: InfluxStoreOptions): TelemetryStore {
     ...(target.username ? { username: target.username, password: target.password } : {}),
     pool: { maxRetries: 0, requestTimeout: options.writeTimeoutMs ?? 10_000 },
   });
-  const writeUrl = `${target.base}/write?${new URLSearchParams({ db: target.database, precision: 'ms' }).toString()}`;
+  // precision u: telemetry without a timestamp of its own is stamped to the microsecond (bridge/arrival-clock.ts)
+  const writeUrl = `${target.base}/write?${new URLSearchParams({ db: target.database, precision: 'u' }).toString()}`;
   const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
   if (target.username) headers.authorization = `Basic ${Buffer.from(`${target.username}:${target.password}`).toString('base64')}`;
   const writeTimeoutMs = options.writeTimeoutMs ?? 10_000;
@@ -108,8 +109,8 @@ export function createInfluxStore(options: InfluxStoreOptions): TelemetryStore {
         if (res.status === 204) return { ok: true };
         const body = res.text;
         if (res.status === 404) prepared = false; // database dropped behind our back: create it again
-        // 400 is a partial write (bad line, field type conflict): the other points landed.
-        if (res.status === 400) return { ok: false, retryable: false, reason: body.slice(0, 300), rejectedPoints: countDropped(body) };
+        // 400: a partial write (the other points landed) or a refusal of the whole batch (countRefused).
+        if (res.status === 400) return { ok: false, retryable: false, reason: body.slice(0, 300), rejectedPoints: countRefused(body, points.length) };
         return { ok: false, retryable: true, reason: `influxdb ${res.status}: ${body.slice(0, 300)}` };
       } catch (err) {
         return { ok: false, retryable: true, reason: (err as Error).message };
@@ -159,8 +160,14 @@ export function createInfluxStore(options: InfluxStoreOptions): TelemetryStore {
   };
 }
 
-/** influxd reports `partial write: ... dropped=N`; without a count, treat the whole batch as refused. */
-function countDropped(body: string): number {
-  const match = /dropped=(\d+)/.exec(body);
-  return match ? Number(match[1]) : 0;
+/**
+ * Points a 400 refused. influxd reports a partial write as `partial write: REASON dropped=N`, where N
+ * counts points it refused after parsing (field type conflicts) and each line it could not parse is
+ * named in REASON (`unable to parse '…'`) but not counted in N. Without `dropped=`, nothing landed.
+ */
+export function countRefused(body: string, points: number): number {
+  const dropped = /dropped=(\d+)/.exec(body);
+  if (!dropped) return points;
+  const unparsed = body.match(/unable to parse '/g)?.length ?? 0;
+  return Math.min(points, Number(dropped[1]) + unparsed);
 }

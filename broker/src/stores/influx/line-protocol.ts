@@ -72,7 +72,7 @@ function seriesKey(measurement: string, tags: Readonly<Record<string, string>>):
   return series;
 }
 
-/** a space, up to 16 digits of epoch ms and a sign, a newline */
+/** a space, up to 16 digits of epoch µs (until the year 2286) and a sign, a newline */
 const maxTimestampBytes = 19;
 
 /** Writes a safe integer's decimal digits (timestamps: no string made per point). */
@@ -90,7 +90,7 @@ function writeInteger(out: Buffer, at: number, value: number): number {
   return at + digits;
 }
 
-/** Serialises points, one line each, into one buffer. */
+/** Serialises points, one line each, into one buffer; timestamps in µs (write with precision=u). */
 export function toLineProtocol(points: readonly Point[]): Buffer {
   let out = Buffer.allocUnsafe(points.length * 128);
   let at = 0;
@@ -121,7 +121,7 @@ export function toLineProtocol(points: readonly Point[]): Buffer {
       at += out.write(line, at);
     }
     out[at++] = 0x20;
-    at = writeInteger(out, at, Math.trunc(point.timestampMs));
+    at = writeInteger(out, at, Math.round(point.timestampMs * 1000));
     out[at++] = 0x0a;
   }
   return out.subarray(0, at);

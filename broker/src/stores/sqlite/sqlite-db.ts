@@ -1,7 +1,9 @@
 // The embedded database, opened by sqlite/open-sqlite.ts and loaded only inside the store's
 // worker thread (sqlite-worker.ts), so its synchronous calls never hold up MQTT routing. One file in
 // WAL mode; a series table (measurement + tags) and a points table keyed by series, field and time,
-// so writing the same series and timestamp again overwrites instead of doubling.
+// so writing the same series and timestamp again overwrites instead of doubling. ts is epoch ms; a
+// point stamped on arrival has a fraction (microseconds, bridge/arrival-clock.ts), kept as a REAL in
+// the same column, so points of one burst stay distinct. The API reads whole milliseconds.
 import { openSqlite, type SqliteStatement } from '../../sqlite/open-sqlite.ts';
 import type { HistoryPoint } from '../../contract/index.ts';
 import { fieldKindKey, type DeviceRecord, type FieldKind, type FieldValue, type HistoryRequest, type TelemetrySchema } from '../types.ts';
@@ -139,12 +141,12 @@ export function openTelemetryDb(file: string, schema: TelemetrySchema): Telemetr
       const args = [schema.measurement, q.device, q.field, q.fromMs, q.toMs];
       let rows: Array<{ t: number; v: unknown }>;
       if (q.everyMs === null || q.agg === null) {
-        rows = historyStatement(`SELECT p.ts AS t, p.value AS v FROM points p JOIN series s ON s.id = p.series_id WHERE ${where} ORDER BY p.ts LIMIT ?`).all(...args, q.limit) as typeof rows;
+        rows = historyStatement(`SELECT CAST(p.ts AS INTEGER) AS t, p.value AS v FROM points p JOIN series s ON s.id = p.series_id WHERE ${where} ORDER BY p.ts LIMIT ?`).all(...args, q.limit) as typeof rows;
       } else {
         // `last`: SQLite takes the bare column from the row holding MAX(ts) in each group.
         const value = aggSql[q.agg];
         const extra = q.agg === 'last' ? ', MAX(p.ts)' : '';
-        const window = 'p.ts - (p.ts % ?)'; // % works on integers, whatever type the bound number has
+        const window = 'CAST(p.ts AS INTEGER) - (CAST(p.ts AS INTEGER) % ?)'; // % works on integers, whatever type the bound number has
         rows = historyStatement(`SELECT ${window} AS t, ${value} AS v${extra} FROM points p JOIN series s ON s.id = p.series_id WHERE ${where} GROUP BY t ORDER BY t LIMIT ?`).all(q.everyMs, ...args, q.limit) as typeof rows;
       }
       return rows.map((r) => ({ t: r.t, v: typeof r.v === 'number' ? r.v : null }));
@@ -161,7 +163,7 @@ export function openTelemetryDb(file: string, schema: TelemetrySchema): Telemetr
           const value = valueAt.get(s.id, field, s.lastTs);
           if (value !== undefined && value !== null) latest[field] = fromStored(schema.measurement, field, value);
         }
-        byDevice.set(s.device, { deviceId: s.device, lastSeenMs: s.lastTs, latest });
+        byDevice.set(s.device, { deviceId: s.device, lastSeenMs: Math.trunc(s.lastTs), latest });
       }
       return [...byDevice.values()];
     },
