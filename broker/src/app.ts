@@ -82,7 +82,12 @@ export function createApp(config: Config, deps: AppDeps): App {
       log: log.child({ module: 'broker' }),
       keepaliveLimitSec: t.keepaliveLimitSec,
       stats,
-      limits: { maxClientQueueBytes: config.guards.maxClientQueueBytes, maxClientInflight: config.guards.maxClientInflight },
+      limits: {
+        maxClientQueueBytes: config.guards.maxClientQueueBytes,
+        maxClientInflight: config.guards.maxClientInflight,
+        maxClientQueuedQos1Bytes: config.guards.maxClientQueuedQos1Bytes,
+        stalledClientTimeoutMs: config.guards.stalledClientTimeoutMs,
+      },
     });
     const mqtt = broker;
     closers.push({ name: 'broker', close: () => mqtt.close() });

@@ -5,9 +5,10 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import type { Logger } from '../logger.ts';
 import { guardPackets, reportSessionPresent, screenConnect, writeConnackRefusal } from './conformance.ts';
-import { createDelivery, type DeliveringClient, type DeliveryLimits } from './delivery.ts';
+import { gateReads, type ReadingClient } from './read-gate.ts';
 import { createMemoryPersistence } from './retained-index.ts';
 import type { BrokerStats } from './stats.ts';
+import { createSubscriberFlow, type FlowClient, type SubscriberFlowLimits } from './subscriber-flow.ts';
 import { ConnackCode, type BrokerHooks, type ClientRef, type ConnectionContext, type PublishedMessage } from './types.ts';
 
 export interface MqttBrokerOptions {
@@ -18,8 +19,8 @@ export interface MqttBrokerOptions {
   keepaliveLimitSec: number;
   /** counters the routing path bumps; metrics and $SYS read them */
   stats: BrokerStats;
-  /** slow-consumer bounds per subscriber */
-  limits: DeliveryLimits;
+  /** per-subscriber send window, queue bounds and stall timeout */
+  limits: SubscriberFlowLimits;
   /** a connection that sends no CONNECT within this is closed */
   connectTimeoutMs?: number;
   /** aedes persistence and mqemitter (Redis when clustered); default in memory */
@@ -71,7 +72,7 @@ function refOf(client: Client): ClientRef {
 export async function createMqttBroker(options: MqttBrokerOptions): Promise<MqttBroker> {
   const { hooks, log, stats } = options;
   const events = new EventEmitter<MqttBrokerEvents>();
-  const delivery = createDelivery(options.limits, stats, log);
+  const flow = createSubscriberFlow(options.limits, stats, log);
   const connectTimeoutMs = options.connectTimeoutMs ?? 30_000;
   // Client ids with a stored session on this node, for Session Present [MQTT-3.2.2-2]. aedes'
   // persistence forgets nothing either; in a cluster a session begun on another node is reported
@@ -171,7 +172,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
     if (!client) return;
     events.emit('clientPublish', toMessage(packet), refOf(client));
   });
-  aedes.on('ack', (_packet: unknown, client: Client) => delivery.acknowledged(client));
+  aedes.on('ack', (_packet: unknown, client: Client) => flow.acknowledged(client));
   aedes.on('clientReady', (client: Client) => {
     if (!client.clean) sessions.add(client.id);
     events.emit('clientConnected', refOf(client));
@@ -190,8 +191,9 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
         connectTimeoutMs,
         () => {
           if (stream.destroyed) return;
-          const client = aedes.handle(stream) as unknown as DeliveringClient & Parameters<typeof guardPackets>[0];
-          delivery.install(client);
+          const client = aedes.handle(stream) as unknown as FlowClient & ReadingClient & Parameters<typeof guardPackets>[0];
+          flow.install(client);
+          gateReads(client);
           guardPackets(client, (clause) => log.debug({ clientId: client.id, clause }, 'protocol violation, connection closed'));
           options.guardConnection?.(stream, context);
         },
@@ -226,6 +228,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
       clearTimeout(timer);
     },
     close() {
+      flow.close();
       return new Promise((resolve) => aedes.close(() => resolve()));
     },
   };
