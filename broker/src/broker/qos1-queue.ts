@@ -29,7 +29,9 @@ export interface Qos1Queue {
   close(): void;
 }
 
-const sizeOf = (packet: RoutedPacket) => packet.topic.length + packet.payload.length;
+/** what one queued message holds besides its topic and payload (the routed packet object), so the bound is on memory */
+export const queuedOverheadBytes = 128;
+const sizeOf = (packet: RoutedPacket) => packet.topic.length + packet.payload.length + queuedOverheadBytes;
 
 export function createQos1Queue(options: Qos1QueueOptions): Qos1Queue {
   const { limits, stats } = options;

@@ -17,7 +17,7 @@ export const guardsConfigSchema = z.object({
   maxClientQueueBytes: z.number().int().min(1024).default(1024 * 1024),
   /** QoS >= 1 messages sent to one client and not yet acknowledged (its send window); more wait in its queue */
   maxClientInflight: z.number().int().min(1).default(1000),
-  /** bytes (topic + payload) of QoS >= 1 messages queued for one client before the publishers feeding it are slowed */
+  /** bytes of QoS >= 1 messages queued for one client (topic + payload + 128 per message) before the publishers feeding it are slowed */
   maxClientQueuedQos1Bytes: z.number().int().min(1024).default(4 * 1024 * 1024),
   /** a client with QoS >= 1 messages in flight that acknowledges nothing for this long is disconnected */
   stalledClientTimeoutMs: z.number().int().min(1).default(60_000),
