@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { startBrokerProcess } from '../test/support/broker-process.ts';
 import type { FloodTransport } from '../test/support/flood.ts';
 import { spawnFloodProcess, type FloodProcess } from '../test/support/flood-process.ts';
+import { fetchMetric } from '../test/support/metrics.ts';
 import { startMosquitto } from '../test/support/services.ts';
 import { median, sampleProcessTree, sleep } from './sim-support.ts';
 
@@ -48,10 +49,11 @@ async function startBroker(broker: BrokerName, transport: FloodTransport) {
   if (broker === 'telemq') {
     // the per-client publish rate guard and the bridge are off: routing is what is measured
     const telemq = await startBrokerProcess({ TELEMQ_LOG_LEVEL: 'warn' }, { config: { guards: { publishRatePerSec: 0 }, bridge: { enabled: false } } });
-    return { port: transport === 'tcp' ? telemq.ports.mqtt : telemq.ports.http, pid: telemq.child.pid!, stop: () => telemq.stop() };
+    const queued = () => fetchMetric(telemq.httpUrl, 'telemq_qos1_queued_messages');
+    return { port: transport === 'tcp' ? telemq.ports.mqtt : telemq.ports.http, pid: telemq.child.pid!, stop: () => telemq.stop(), queued };
   }
   const mosquitto = await startMosquitto();
-  return { port: transport === 'tcp' ? mosquitto.port : mosquitto.wsPort, pid: mosquitto.process!.pid!, stop: () => mosquitto.destroy() };
+  return { port: transport === 'tcp' ? mosquitto.port : mosquitto.wsPort, pid: mosquitto.process!.pid!, stop: () => mosquitto.destroy(), queued: async () => 0 };
 }
 
 const cpuOf = (workers: FloodProcess[]) => workers.reduce((a, w) => a + (w.last.cpuSec ?? 0), 0);
@@ -71,12 +73,14 @@ async function measure(broker: BrokerName, transport: FloodTransport): Promise<R
   await sleep(seconds * 1000);
   const [received1, generator1, broker1] = [subscriber.last.received ?? 0, cpuOf(workers), sampleProcessTree(server.pid).cpuSec];
   for (const p of pubs) p.halt();
-  // caught up: nothing new acknowledged or delivered for 3 s (workers report once a second)
+  // caught up: every acknowledged message delivered, or nothing new acknowledged or delivered for
+  // 10 s with nothing left in the broker's queues (workers report once a second); at most 3 minutes
   let last = '';
-  for (let still = 0; still < 3; ) {
+  for (let still = 0, waited = 0; still < 10 && waited < 180; waited++) {
     await sleep(1000);
-    const now = `${ackedOf(pubs)}/${subscriber.last.received}`;
-    still = now === last ? still + 1 : 0;
+    if ((subscriber.last.received ?? 0) >= ackedOf(pubs)) break;
+    const now = `${ackedOf(pubs)}/${subscriber.last.received}/${await server.queued()}`;
+    still = now === last && now.endsWith('/0') ? still + 1 : 0;
     last = now;
   }
   const acked = ackedOf(pubs);
