@@ -1,7 +1,9 @@
 // QoS 1 fan-in, side by side: telemq (the real entry point, own process) and Debian's mosquitto
 // (started here on free ports with a generated config), in the same run, under the same load
 // generator: P publishers in separate processes writing pre-encoded QoS 1 PUBLISH packets flat out
-// (64 per write, PUBACKs counted by byte count), one subscriber process at QoS 1 that answers
+// (64 per write, PUBACKs counted by byte count, at most 1,024 unacknowledged per connection as a
+// client's own window would allow, so the kernel's socket buffers do not hide a backlog), one
+// subscriber process at QoS 1 that answers
 // PUBACKs (one write per chunk). Figures per run: messages delivered to the subscriber per second,
 // loss (PUBACKed to a publisher but never delivered, counted after the publishers halt and the
 // subscriber has caught up), CPU of the generator (publishers + subscriber) and of the broker.

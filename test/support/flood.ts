@@ -106,8 +106,13 @@ export interface Flood {
 }
 
 /** Connects `publishers` connections that, once started, write QoS 0 PUBLISH packets flat out until stop(). */
-export async function connectFlood(target: FloodTarget, options: { publishers: number; topic: string; payloadBytes: number; qos?: 0 | 1; packetsPerWrite?: number; clientPrefix?: string }): Promise<Flood> {
+export async function connectFlood(
+  target: FloodTarget,
+  /** maxUnacked: QoS 1 packets a connection may have written and not seen acknowledged, as a client's own window (default 1024) */
+  options: { publishers: number; topic: string; payloadBytes: number; qos?: 0 | 1; maxUnacked?: number; packetsPerWrite?: number; clientPrefix?: string },
+): Promise<Flood> {
   const perWrite = options.packetsPerWrite ?? 64;
+  const maxUnacked = options.maxUnacked ?? 1024;
   const qos = options.qos ?? 0;
   const payload = Buffer.alloc(options.payloadBytes, 0x61);
   const encode = (messageId: number) => mqttPacket.generate({ cmd: 'publish', topic: options.topic, payload, qos, messageId, retain: false, dup: false });
@@ -120,12 +125,22 @@ export async function connectFlood(target: FloodTarget, options: { publishers: n
   let ackBytes = 0;
   let running = true;
   const links = await Promise.all(Array.from({ length: options.publishers }, (_, i) => mqttSession(target, `${options.clientPrefix ?? 'flood'}-${i}`, 0)));
-  for (const { link, stopParsing } of links) {
+  // per connection: PUBACK bytes seen, and a waiter for the next ones when its window is full
+  const linkAckBytes = links.map(() => 0);
+  const ackWaiters: Array<(() => void) | null> = links.map(() => null);
+  links.forEach(({ link, stopParsing }, n) => {
     stopParsing();
-    link.onData((bytes) => (ackBytes += bytes.length));
-  }
+    link.onData((bytes) => {
+      ackBytes += bytes.length;
+      linkAckBytes[n]! += bytes.length;
+      const wake = ackWaiters[n];
+      ackWaiters[n] = null;
+      wake?.();
+    });
+    void link.closed.then(() => ackWaiters[n]?.());
+  });
   let loops: Array<Promise<void>> = [];
-  const run = () => links.map(async ({ link }) => {
+  const run = () => links.map(async ({ link }, n) => {
     let open = true;
     void link.closed.then(() => {
       if (running) lost++;
@@ -133,6 +148,7 @@ export async function connectFlood(target: FloodTarget, options: { publishers: n
     });
     let written = 0;
     while (running && open) {
+      if (qos === 1) while (running && open && written * perWrite - linkAckBytes[n]! / 4 >= maxUnacked) await new Promise<void>((resolve) => (ackWaiters[n] = resolve));
       await link.write(bursts[written % bursts.length]!);
       sent += perWrite;
       // a write the kernel takes at once resolves as a microtask: yield so timers and I/O run
