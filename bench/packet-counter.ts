@@ -78,6 +78,8 @@ export async function countPublishes(target: FloodTarget, filter: string, qos: 0
   const feed = qos === 0 ? feed0 : feed1;
   if (target.transport === 'tcp') {
     const socket = net.connect(target.port, target.host ?? '127.0.0.1');
+    // PUBACKs are small writes: without this, Nagle holds each until the broker's delayed ACK
+    socket.setNoDelay(true);
     await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     socket.on('data', feed);
     send = (bytes) => socket.write(bytes);
