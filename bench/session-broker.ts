@@ -21,7 +21,7 @@ const broker = await createMqttBroker({
   log,
   keepaliveLimitSec: 600,
   stats,
-  limits: { maxClientQueueBytes: guards.maxClientQueueBytes, maxClientInflight: guards.maxClientInflight },
+  limits: guards,
   ...(store ? { persistence: store.persistence, retained: store.retained, sessions: store.sessions } : {}),
 });
 const gate = { admit: () => ({ ok: true as const, release() {} }), open: () => ({ tcp: 0, tls: 0, ws: 0, wss: 0 }) };

@@ -91,7 +91,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       keepaliveLimitSec: t.keepaliveLimitSec,
       stats,
       holdAcknowledgements: config.bridge.enabled && config.bridge.acknowledgeWhenDurable,
-      limits: { maxClientQueueBytes: config.guards.maxClientQueueBytes, maxClientInflight: config.guards.maxClientInflight },
+      limits: config.guards,
     });
     const mqtt = broker;
     closers.push({ name: 'broker', close: () => mqtt.close() });

@@ -47,6 +47,15 @@ export function registerBrokerMetrics(registry: Registry, sources: BrokerMetrics
   counterFrom(registry, 'telemq_payload_bytes_received_total', 'Payload bytes of accepted PUBLISH packets', () => stats.payloadBytesReceived);
   counterFrom(registry, 'telemq_payload_bytes_sent_total', 'Payload bytes of PUBLISH packets written to subscribers', () => stats.payloadBytesSent);
   counterFrom(registry, 'telemq_sessions_expired_total', 'Persistent sessions deleted with their queue after guards.sessionExpirySec', () => stats.sessionsExpired);
+  counterFrom(registry, 'telemq_publishes_held_total', "Routed messages whose publisher was slowed because a subscriber's QoS >= 1 queue was full", () => stats.publishesHeld);
+  new Gauge({
+    name: 'telemq_qos1_queued_messages',
+    help: 'QoS >= 1 messages waiting behind subscribers\' send windows',
+    registers: [registry],
+    collect() {
+      this.set(stats.qos1Queued);
+    },
+  });
   new Counter({
     name: 'telemq_messages_dropped_total',
     help: 'Messages not delivered, and clients cut off, by reason',

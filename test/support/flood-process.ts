@@ -9,16 +9,18 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../.
 
 export interface FloodProcess {
   child: ChildProcess;
-  /** latest counters: sent and lost for `pub`, received for `sub` */
+  /** latest counters: sent, acked and lost for `pub`, received for `sub`; cpuSec for both */
   last: Record<string, number>;
   ready: Promise<void>;
   /** publishers begin writing (they connect first and wait for this) */
   go(): void;
+  /** publishers stop writing and keep their connections (after go) */
+  halt(): void;
   stop(): Promise<void>;
 }
 
-export function spawnFloodProcess(mode: 'pub' | 'sub', transport: FloodTransport, port: number, connections: number, topic: string, payloadBytes: number): FloodProcess {
-  const child = spawnOwned(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(root, 'bench/load-worker.ts'), mode, transport, String(port), String(connections), topic, String(payloadBytes)], {
+export function spawnFloodProcess(mode: 'pub' | 'sub', transport: FloodTransport, port: number, connections: number, topic: string, payloadBytes: number, qos: 0 | 1 = 0): FloodProcess {
+  const child = spawnOwned(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(root, 'bench/load-worker.ts'), mode, transport, String(port), String(connections), topic, String(payloadBytes), String(qos)], {
     cwd: root,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -27,6 +29,7 @@ export function spawnFloodProcess(mode: 'pub' | 'sub', transport: FloodTransport
     last: {},
     ready: Promise.resolve(),
     go: () => void child.stdin!.write('go\n'),
+    halt: () => void child.stdin!.write('halt\n'),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

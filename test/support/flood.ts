@@ -1,6 +1,9 @@
-// A flat-out MQTT load generator: N publishers, each a raw connection writing pre-encoded QoS 0
-// PUBLISH packets as fast as its socket accepts them (it waits for 'drain', so the generator
+// A flat-out MQTT load generator: N publishers, each a raw connection writing pre-encoded QoS 0 or
+// QoS 1 PUBLISH packets as fast as its socket accepts them (it waits for 'drain', so the generator
 // itself stays bounded), and counting subscribers. Shared by the load test and bench/.
+// At QoS 1 the packets of the bursts carry distinct packet identifiers (a ring of 65,472), and the
+// PUBACKs are counted from the byte count alone: after the 4-byte CONNACK a publisher with
+// keepalive 0 receives nothing but 4-byte PUBACKs, so nothing is parsed.
 import net from 'node:net';
 import mqttPacket from 'mqtt-packet';
 import { WebSocket } from 'ws';
@@ -68,16 +71,24 @@ async function openLink(target: FloodTarget): Promise<Link> {
   };
 }
 
-async function mqttSession(target: FloodTarget, clientId: string, keepalive = 60): Promise<{ link: Link; parser: ReturnType<typeof mqttPacket.parser> }> {
+interface Session {
+  link: Link;
+  parser: ReturnType<typeof mqttPacket.parser>;
+  /** what arrives from now on is left to the caller's own onData */
+  stopParsing(): void;
+}
+
+async function mqttSession(target: FloodTarget, clientId: string, keepalive = 60): Promise<Session> {
   const link = await openLink(target);
   const parser = mqttPacket.parser({ protocolVersion: 4 });
-  link.onData((d) => parser.parse(d));
+  let isParsing = true;
+  link.onData((d) => isParsing && parser.parse(d));
   const connack = new Promise<void>((resolve, reject) => {
     parser.once('packet', (p: mqttPacket.Packet) => (p.cmd === 'connack' && p.returnCode === 0 ? resolve() : reject(new Error(`no CONNACK for ${clientId}`))));
   });
   await link.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive }));
   await connack;
-  return { link, parser };
+  return { link, parser, stopParsing: () => (isParsing = false) };
 }
 
 export interface Flood {
@@ -85,33 +96,63 @@ export interface Flood {
   start(): void;
   /** packets written so far */
   sent(): number;
+  /** PUBACKs received so far (QoS 1) */
+  acked(): number;
   /** publishers whose connection has closed */
   lost(): number;
+  /** no more writes after the current ones; connections stay open (PUBACKs still arrive) */
+  halt(): void;
   stop(): Promise<void>;
 }
 
 /** Connects `publishers` connections that, once started, write QoS 0 PUBLISH packets flat out until stop(). */
-export async function connectFlood(target: FloodTarget, options: { publishers: number; topic: string; payloadBytes: number; packetsPerWrite?: number; clientPrefix?: string }): Promise<Flood> {
+export async function connectFlood(
+  target: FloodTarget,
+  /** maxUnacked: QoS 1 packets a connection may have written and not seen acknowledged, as a client's own window (default 1024) */
+  options: { publishers: number; topic: string; payloadBytes: number; qos?: 0 | 1; maxUnacked?: number; packetsPerWrite?: number; clientPrefix?: string },
+): Promise<Flood> {
   const perWrite = options.packetsPerWrite ?? 64;
-  const packet = mqttPacket.generate({ cmd: 'publish', topic: options.topic, payload: Buffer.alloc(options.payloadBytes, 0x61), qos: 0, retain: false, dup: false });
-  const burst = Buffer.concat(Array.from({ length: perWrite }, () => packet));
+  const maxUnacked = options.maxUnacked ?? 1024;
+  const qos = options.qos ?? 0;
+  const payload = Buffer.alloc(options.payloadBytes, 0x61);
+  const encode = (messageId: number) => mqttPacket.generate({ cmd: 'publish', topic: options.topic, payload, qos, messageId, retain: false, dup: false });
+  const bursts =
+    qos === 0
+      ? [Buffer.concat(Array.from({ length: perWrite }, () => encode(0)))]
+      : Array.from({ length: Math.floor(65535 / perWrite) }, (_, b) => Buffer.concat(Array.from({ length: perWrite }, (_, i) => encode(b * perWrite + i + 1))));
   let sent = 0;
   let lost = 0;
+  let ackBytes = 0;
   let running = true;
   const links = await Promise.all(Array.from({ length: options.publishers }, (_, i) => mqttSession(target, `${options.clientPrefix ?? 'flood'}-${i}`, 0)));
+  // per connection: PUBACK bytes seen, and a waiter for the next ones when its window is full
+  const linkAckBytes = links.map(() => 0);
+  const ackWaiters: Array<(() => void) | null> = links.map(() => null);
+  links.forEach(({ link, stopParsing }, n) => {
+    stopParsing();
+    link.onData((bytes) => {
+      ackBytes += bytes.length;
+      linkAckBytes[n]! += bytes.length;
+      const wake = ackWaiters[n];
+      ackWaiters[n] = null;
+      wake?.();
+    });
+    void link.closed.then(() => ackWaiters[n]?.());
+  });
   let loops: Array<Promise<void>> = [];
-  const run = () => links.map(async ({ link }) => {
+  const run = () => links.map(async ({ link }, n) => {
     let open = true;
     void link.closed.then(() => {
       if (running) lost++;
       open = false;
     });
-    let bursts = 0;
+    let written = 0;
     while (running && open) {
-      await link.write(burst);
+      if (qos === 1) while (running && open && written * perWrite - linkAckBytes[n]! / 4 >= maxUnacked) await new Promise<void>((resolve) => (ackWaiters[n] = resolve));
+      await link.write(bursts[written % bursts.length]!);
       sent += perWrite;
       // a write the kernel takes at once resolves as a microtask: yield so timers and I/O run
-      if (++bursts % 4 === 0) await new Promise((r) => setImmediate(r));
+      if (++written % 4 === 0) await new Promise((r) => setImmediate(r));
     }
   });
   return {
@@ -119,6 +160,8 @@ export async function connectFlood(target: FloodTarget, options: { publishers: n
       if (loops.length === 0) loops = run();
     },
     sent: () => sent,
+    acked: () => Math.floor(ackBytes / 4),
+    halt: () => void (running = false),
     lost: () => lost,
     async stop() {
       running = false;

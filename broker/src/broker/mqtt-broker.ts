@@ -6,13 +6,14 @@ import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { checkAedesInternals, clientsOf, interceptPublishes, internalsOf, isHandlingPackets, persistenceOf, retainedMessages } from './aedes-internals.ts';
+import { PendingAcknowledge } from './acknowledge-hold.ts';
 import { createClientBounds, type ClientBoundsOptions } from './client-bounds.ts';
 import { guardPackets, reportSessionPresent, screenConnect, storeOnlyGranted, writeConnackRefusal } from './conformance.ts';
-import { createDelivery, type DeliveringClient, type DeliveryLimits } from './delivery.ts';
-import { PendingAcknowledge } from './acknowledge-hold.ts';
+import { gateReads, type ReadingClient } from './read-gate.ts';
 import { createMemoryPersistence, createRetainedIndex, type RetainedIndex } from './retained-index.ts';
 import { createMemorySessionRegistry, type SessionRegistry } from './session-registry.ts';
 import type { BrokerStats } from './stats.ts';
+import { createSubscriberFlow, type FlowClient, type SubscriberFlowLimits } from './subscriber-flow.ts';
 import { ConnackCode, type AcknowledgeHold, type BrokerHooks, type ClientRef, type ConnectionContext, type ProtocolViolation, type PublishedMessage } from './types.ts';
 
 export interface MqttBrokerOptions {
@@ -23,8 +24,8 @@ export interface MqttBrokerOptions {
   keepaliveLimitSec: number;
   /** counters the routing path bumps; metrics and $SYS read them */
   stats: BrokerStats;
-  /** slow-consumer bounds per subscriber */
-  limits: DeliveryLimits;
+  /** per-subscriber send window, queue bounds and stall timeout */
+  limits: SubscriberFlowLimits;
   /** a connection that sends no CONNECT within this is closed */
   connectTimeoutMs?: number;
   /** aedes persistence and mqemitter (Redis when clustered); default in memory */
@@ -92,7 +93,7 @@ function refOf(client: Client): ClientRef {
 export async function createMqttBroker(options: MqttBrokerOptions): Promise<MqttBroker> {
   const { hooks, log, stats } = options;
   const events = new EventEmitter<MqttBrokerEvents>();
-  const delivery = createDelivery(options.limits, stats, log);
+  const flow = createSubscriberFlow(options.limits, stats, log);
   const connectTimeoutMs = options.connectTimeoutMs ?? 30_000;
   // Client ids with a stored session, for Session Present [MQTT-3.2.2-2]. In a cluster a session
   // begun on another node is reported by aedes' own rule (present when it has subscriptions).
@@ -212,7 +213,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
     events.emit('clientPublish', toMessage(packet), refOf(client), hold);
     hold?.routed();
   });
-  aedes.on('ack', (_packet: unknown, client: Client) => delivery.acknowledged(client));
+  aedes.on('ack', (_packet: unknown, client: Client) => flow.acknowledged(client));
   aedes.on('clientReady', (client: Client) => {
     sessions.connected(client.id, client.clean);
     events.emit('clientConnected', refOf(client));
@@ -236,7 +237,8 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
         () => {
           if (stream.destroyed) return;
           const client = aedes.handle(stream);
-          delivery.install(client as unknown as DeliveringClient);
+          flow.install(client as unknown as FlowClient);
+          gateReads(client as unknown as ReadingClient);
           guardPackets(internalsOf(client), (violation) => {
             log.debug({ clientId: client.id, ...violation }, 'protocol violation, connection closed');
             options.onProtocolViolation?.(context, violation);
@@ -277,6 +279,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
       clearTimeout(timer);
     },
     close() {
+      flow.close();
       return new Promise((resolve) => aedes.close(() => resolve()));
     },
   };

@@ -20,7 +20,7 @@ export const guardsConfigSchema = z.object({
   maxTopicLevels: z.number().int().min(1).default(16),
   /** bytes waiting to be written to one client before QoS 0 messages to it are dropped */
   maxClientQueueBytes: z.number().int().min(1024).default(1024 * 1024),
-  /** QoS 1 messages in flight to one client before it is disconnected as too slow */
+  /** QoS >= 1 messages sent to one client and not yet acknowledged (its send window); more wait in its queue */
   maxClientInflight: z.number().int().min(1).default(1000),
   /** QoS 1/2 messages held for one persistent session (offline, or in flight); past it the oldest is dropped, counted */
   maxSessionQueueMessages: z.number().int().min(1).default(10_000),
@@ -32,6 +32,10 @@ export const guardsConfigSchema = z.object({
   maxSubscriptionsPerClient: z.number().int().min(0).default(1000),
   /** retained topics one client id may own (published last); a retained publish past it is refused; 0: no bound */
   maxRetainedTopicsPerClient: z.number().int().min(0).default(100),
+  /** bytes of QoS >= 1 messages queued for one client (topic + payload + 128 per message) before the publishers feeding it are slowed */
+  maxClientQueuedQos1Bytes: z.number().int().min(1024).default(4 * 1024 * 1024),
+  /** a client with QoS >= 1 messages in flight that acknowledges nothing for this long is disconnected */
+  stalledClientTimeoutMs: z.number().int().min(1).default(60_000),
 });
 
 export type GuardsConfig = z.infer<typeof guardsConfigSchema>;

@@ -115,3 +115,35 @@ test('QoS 1: a persistent session receives what was published while it was away'
   void client;
   await waitFor(() => received.some((m) => m.payload === 'queued'), 5000, 'the queued message');
 });
+
+test('[MQTT-3.3.5-1] retained messages go at the lower of their QoS and the granted QoS: 2,000 retained QoS 1 to a QoS 0 subscription', async (t) => {
+  const own = await startTestApp({ auth: { mode: 'none' }, guards: { publishRatePerSec: 0 } });
+  t.after(() => own.close());
+  const publisher = await mqtt.connectAsync(own.mqttUrl, { clientId: 'retainer-many', reconnectPeriod: 0 });
+  t.after(() => publisher.endAsync());
+  const topics = Array.from({ length: 2000 }, (_, i) => `downgrade/${i}/status`);
+  await Promise.all(topics.map((topic) => publisher.publishAsync(topic, 'online', { qos: 1, retain: true })));
+
+  const subscriber = mqtt.connect(own.wsUrl, { clientId: 'qos0-sub', reconnectPeriod: 0 });
+  t.after(() => subscriber.endAsync(true));
+  const qos: number[] = [];
+  subscriber.on('message', (_topic, _payload, packet) => qos.push(packet.qos));
+  await new Promise((resolve) => subscriber.once('connect', resolve));
+  // a wildcard filter (aedes only downgraded on a filter equal to the topic) and an exact one
+  await subscriber.subscribeAsync({ 'downgrade/+/status': { qos: 0 } });
+  await waitFor(() => qos.length === topics.length, 10_000, `${topics.length} retained messages`);
+  await subscriber.subscribeAsync({ 'downgrade/7/status': { qos: 0 } });
+  await waitFor(() => qos.length === topics.length + 1, 5000, 'the retained message again');
+  assert.deepEqual(new Set(qos), new Set([0]), 'every one at QoS 0');
+  assert.equal(subscriber.connected, true);
+
+  // live: a QoS 2 message to a QoS 1 wildcard subscription arrives at QoS 1
+  const live: number[] = [];
+  const qos1 = await mqtt.connectAsync(own.mqttUrl, { clientId: 'qos1-sub', reconnectPeriod: 0 });
+  t.after(() => qos1.endAsync(true));
+  qos1.on('message', (topic, _payload, packet) => topic === 'downgrade/live' && live.push(packet.qos));
+  await qos1.subscribeAsync({ 'downgrade/#': { qos: 1 } });
+  await publisher.publishAsync('downgrade/live', 'x', { qos: 2 });
+  await waitFor(() => live.length === 1, 5000, 'the live message');
+  assert.deepEqual(live, [1]);
+});

@@ -1,0 +1,33 @@
+// A client's socket is read again only when everything read before has been handled.
+//
+// aedes 1.2 counts the packets of a read batch in _parsingBatch and reads again when the count
+// falls to 0, but its 'readable' listener is that same countdown: each arrival of bytes counts as
+// one handled packet, so a publisher sending one packet per write is read again while its last
+// publish is still being routed. Flow control (subscriber-flow.ts) holds a publish's routing
+// callback while a subscriber's queue is full; for that to slow the publisher, bytes arriving
+// meanwhile must wait in the socket (whose buffer then fills and stops the TCP window).
+
+import type { Duplex } from 'node:stream';
+
+/** The parts of an aedes 1.2 client the gate reads and replaces (aedes does not type them). */
+export interface ReadingClient {
+  conn: Duplex;
+  /** packets read and not yet handled (1 before the first read) */
+  _parsingBatch: number;
+  /** aedes' countdown: one handled packet; reads the socket when none is left */
+  _nextBatch: (err?: Error) => void;
+}
+
+export function gateReads(client: ReadingClient): void {
+  const conn = client.conn;
+  const countdown = client._nextBatch;
+  let isFirstRead = true;
+  conn.removeListener('readable', countdown);
+  conn.on('readable', function gatedRead() {
+    // 0: idle, so aedes' countdown reads (its -1 is clamped to 0); the first read starts from 1
+    if (client._parsingBatch <= 0 || isFirstRead) {
+      isFirstRead = false;
+      countdown();
+    }
+  });
+}

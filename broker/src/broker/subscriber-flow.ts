@@ -1,0 +1,225 @@
+// What one subscriber is sent, and how fast: installed on each aedes client as it is created.
+//
+// QoS 0 is written at once as one buffer (encoded once per message for the whole fan-out) and
+// dropped, counted, when the subscriber already has guards.maxClientQueueBytes waiting.
+//
+// QoS 1 and 2 are flow controlled, never dropped. A subscriber has a send window of
+// guards.maxClientInflight unacknowledged messages; beyond it messages wait in its queue. While
+// that queue holds guards.maxClientQueuedQos1Bytes or more, the routing callback of each new
+// message is held: mqemitter calls the publisher's done only when every subscriber called back, and
+// aedes reads a publisher's socket again only when its read batch is done, so exactly the publishers
+// feeding this subscriber are slowed (the PUBACK of a message already read has gone out; nothing more
+// is read from them). A subscriber that acknowledges nothing for guards.stalledClientTimeoutMs while
+// it has messages in flight is disconnected ('stalled-consumer'); its held callbacks are released
+// on close. For a persistent session aedes has already put every QoS >= 1 message in the session's
+// persistence queue before routing it (enqueueOffline), so whatever was queued here is resent on
+// reconnect; a clean session's queue ends with it [MQTT-3.1.2-6].
+import type { Duplex } from 'node:stream';
+import mqttPacket from 'mqtt-packet';
+import type { Logger } from '../logger.ts';
+import { levelsMatch } from '../contract/index.ts';
+import { createQos1Queue, type Qos1Queue } from './qos1-queue.ts';
+import type { BrokerStats } from './stats.ts';
+
+export interface SubscriberFlowLimits {
+  /** bytes waiting to be written to one client before QoS 0 to it is dropped */
+  maxClientQueueBytes: number;
+  /** QoS >= 1 messages sent to one client and not yet acknowledged (its send window) */
+  maxClientInflight: number;
+  /** bytes of QoS >= 1 messages waiting behind the window before its publishers are slowed */
+  maxClientQueuedQos1Bytes: number;
+  /** a client with messages in flight that acknowledges nothing for this long is disconnected */
+  stalledClientTimeoutMs: number;
+}
+
+/** A routed PUBLISH as mqemitter hands it to a subscription (an aedes Packet). */
+export interface RoutedPacket {
+  topic: string;
+  payload: Buffer | string;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+  dup?: boolean;
+  messageId?: number;
+  brokerId?: string | null;
+  brokerCounter?: number;
+  /** the publisher, for messages from a client */
+  clientId?: string;
+}
+
+type Deliver = (packet: RoutedPacket, cb: () => void) => void;
+
+/** The parts of an aedes 1.2 client this module reads and replaces (aedes does not type them). */
+export interface FlowClient {
+  id: string;
+  conn: Duplex;
+  clean: boolean;
+  connected: boolean;
+  connecting: boolean;
+  duplicates: Record<string, number>;
+  /** granted QoS per filter; aedes' own downgrade only looks up the exact topic */
+  subscriptions: Record<string, { qos: number }>;
+  /** aedes' next packet identifier for this client (shared with its own resends on reconnect) */
+  _nextId: number;
+  broker: {
+    authorizeForward(client: unknown, packet: RoutedPacket): RoutedPacket | null | undefined;
+    persistence: { outgoingUpdate(client: unknown, packet: RoutedPacket): Promise<unknown> };
+  };
+  deliver0: Deliver;
+  deliverQoS: Deliver;
+}
+
+export interface SubscriberFlow {
+  install(client: FlowClient): void;
+  /** a PUBACK/PUBCOMP from this client */
+  acknowledged(client: object): void;
+  close(): void;
+}
+
+export function createSubscriberFlow(limits: SubscriberFlowLimits, stats: BrokerStats, log: Logger): SubscriberFlow {
+  const queues = new WeakMap<object, Qos1Queue>();
+  /** queues with messages in flight, swept for stalls */
+  const busy = new Set<Qos1Queue>();
+  const sweepMs = Math.max(20, Math.min(1000, Math.floor(limits.stalledClientTimeoutMs / 4)));
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    for (const queue of busy) if (queue.stalledFor(now) >= limits.stalledClientTimeoutMs) queue.cutOff();
+  }, sweepMs);
+  sweeper.unref();
+
+  // Fan-out calls deliver0 for every subscriber of one message in a row: encode once per message.
+  let lastPacket: RoutedPacket | null = null;
+  let lastRetain = false;
+  let lastBytes: Buffer = Buffer.alloc(0);
+  function encode0(packet: RoutedPacket): Buffer {
+    if (packet !== lastPacket || packet.retain !== lastRetain) {
+      lastBytes = mqttPacket.generate({ cmd: 'publish', topic: packet.topic, payload: packet.payload, qos: 0, retain: packet.retain, dup: false });
+      lastPacket = packet;
+      lastRetain = packet.retain;
+    }
+    return lastBytes;
+  }
+
+  function install(client: FlowClient): void {
+    const conn = client.conn;
+    const open = () => (client.connected || client.connecting) && !conn.destroyed;
+
+    client.deliver0 = function deliver0(packet, cb) {
+      if (!isFresh(client, packet)) return cb();
+      const toForward = client.broker.authorizeForward(client, packet);
+      if (!toForward || !open()) return cb();
+      const waiting = conn.writableLength >= limits.maxClientQueueBytes;
+      // Retained messages sent on SUBSCRIBE come one at a time: they wait for the socket instead.
+      if (waiting && !packet.retain) {
+        stats.drop('slow-consumer-qos0');
+        return cb();
+      }
+      conn.write(encode0(toForward));
+      stats.messagesSent++;
+      stats.payloadBytesSent += toForward.payload.length;
+      if (waiting) return afterDrain(conn, cb);
+      cb();
+    };
+
+    // Writes of one tick go out together: corked on the first, uncorked once the tick's acks and
+    // routed messages have all been written (a persistent session's writes wait on its persistence).
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      conn.uncork();
+    };
+    const write = (packet: RoutedPacket) => {
+      if (conn.destroyed) return;
+      if (!corked) {
+        corked = true;
+        conn.cork();
+        process.nextTick(uncork);
+      }
+      conn.write(mqttPacket.generate(packet as mqttPacket.IPublishPacket));
+    };
+    const queue = createQos1Queue({
+      limits,
+      stats,
+      // read when the connection closes: CONNECT sets clean after install
+      isPersistent: () => !client.clean,
+      send(packet) {
+        const id = client._nextId;
+        client._nextId = id >= 65535 ? 1 : id + 1;
+        packet.messageId = id;
+        packet.dup = false;
+        stats.messagesSent++;
+        stats.payloadBytesSent += packet.payload.length;
+        // as aedes: a persistent session records the identifier first, so a PUBACK clears it
+        if (client.clean || packet.retain) return write(packet);
+        const written = () => write(packet);
+        client.broker.persistence.outgoingUpdate(client, packet).then(written, written);
+      },
+      onBusy: (isBusy) => (isBusy ? busy.add(queue) : busy.delete(queue)),
+      cutOff() {
+        stats.drop('stalled-consumer');
+        log.warn({ clientId: client.id, timeoutMs: limits.stalledClientTimeoutMs }, 'stalled consumer disconnected');
+        conn.destroy();
+      },
+    });
+    queues.set(client, queue);
+    conn.once('close', () => queue.close());
+
+    client.deliverQoS = function deliverQoS(packet, cb) {
+      // [MQTT-3.3.5-1]: the lower of the published and the granted QoS, retained messages included
+      // (aedes downgrades only on a filter equal to the topic)
+      const qos = packet.retain || packet.qos === 2 ? deliveredQos(client.subscriptions, packet) : packet.qos;
+      if (qos === 0) {
+        packet.qos = 0;
+        return client.deliver0(packet, cb);
+      }
+      if (!isFresh(client, packet)) return cb();
+      const toForward = client.broker.authorizeForward(client, packet);
+      if (!toForward || !open()) return cb();
+      toForward.qos = qos;
+      // A client's own messages never hold it: its PUBACKs as a subscriber arrive on the socket that
+      // holding would stop reading.
+      queue.push(toForward, cb, packet.clientId !== client.id);
+    };
+  }
+
+  return {
+    install,
+    acknowledged(client) {
+      queues.get(client)?.acknowledged();
+    },
+    close() {
+      clearInterval(sweeper);
+    },
+  };
+}
+
+function afterDrain(conn: Duplex, cb: () => void): void {
+  const done = () => {
+    conn.off('drain', done);
+    conn.off('close', done);
+    cb();
+  };
+  conn.on('drain', done);
+  conn.on('close', done);
+}
+
+/** A message already seen from this broker (cluster birth resets) is not delivered twice; as aedes' own dedupe. */
+function isFresh(client: FlowClient, packet: RoutedPacket): boolean {
+  const id = packet.brokerId;
+  if (!id) return true;
+  const counter = packet.brokerCounter ?? 0;
+  if ((client.duplicates[id] ?? 0) >= counter) return false;
+  client.duplicates[id] = counter;
+  return true;
+}
+
+/** The lower of the published QoS and the highest QoS granted to a filter matching the topic. */
+export function deliveredQos(subscriptions: Record<string, { qos: number }>, packet: RoutedPacket): 0 | 1 | 2 {
+  const levels = packet.topic.split('/');
+  let granted = -1;
+  for (const filter in subscriptions) {
+    if (subscriptions[filter]!.qos > granted && levelsMatch(filter.split('/'), levels)) granted = subscriptions[filter]!.qos;
+  }
+  // a message delivered outside any subscription (client.publish) keeps its QoS
+  if (granted < 0) return packet.qos;
+  return Math.min(packet.qos, granted) as 0 | 1 | 2;
+}
