@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { consoleConfigSchema } from './api/console-settings.ts';
 import { authConfigSchema } from './auth/config.ts';
 import { bridgeConfigSchema } from './bridge/config.ts';
 import { AppError } from './errors.ts';
@@ -24,6 +25,8 @@ export const configSchema = z
     auth: authConfigSchema.prefault({}),
     guards: guardsConfigSchema.prefault({}),
     bridge: bridgeConfigSchema.prefault({}),
+    /** how the console shows fields (unit, label, precision) and when a device is stale */
+    console: consoleConfigSchema.prefault({}),
     store: storeConfigSchema.prefault({}),
   })
   .strict();
