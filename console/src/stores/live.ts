@@ -12,7 +12,9 @@ export const useLiveStore = defineStore('live', () => {
   const session = useSessionStore();
   const hub = shallowRef<LiveHub | null>(null);
   const state = shallowRef<LiveState>({ kind: 'offline', reason: 'not started' });
-  const canPublish = computed(() => hub.value?.source.canPublish ?? false);
+  const isConnected = computed(() => state.value.kind === 'connected');
+  /** commands are sent only while connected: a command into a dead connection would look sent */
+  const canPublish = computed(() => (hub.value?.source.canPublish ?? false) && isConnected.value);
   const transport = computed(() => hub.value?.source.kind ?? null);
   let stopState: (() => void) | undefined;
 
@@ -49,5 +51,5 @@ export const useLiveStore = defineStore('live', () => {
     await hub.value.source.publish(topic, payload);
   }
 
-  return { hub, state, canPublish, transport, start, stop, watch, publish };
+  return { hub, state, isConnected, canPublish, transport, start, stop, watch, publish };
 });

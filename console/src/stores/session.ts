@@ -29,6 +29,24 @@ export function readClaims(token: string): { sub: string | null; role: string | 
   }
 }
 
+/**
+ * Why a pasted text is not a JWT, or null: three base64url parts, the first two JSON objects.
+ * Checked before use, so a mangled paste says so instead of looking like an expired session.
+ */
+export function tokenShapeProblem(token: string): string | null {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) return 'That is not a token: a JWT is three base64url parts joined by dots (header.claims.signature). Was it cut or wrapped when copied?';
+  try {
+    for (const part of parts.slice(0, 2)) {
+      const value: unknown = JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/')));
+      if (value === null || typeof value !== 'object') throw new Error('not an object');
+    }
+  } catch {
+    return 'That token is malformed: its header or claims are not readable JSON. Was it cut or wrapped when copied?';
+  }
+  return null;
+}
+
 export const useSessionStore = defineStore('session', () => {
   const saved = load();
   const token = ref<string | null>(saved?.token ?? null);
@@ -66,8 +84,11 @@ export const useSessionStore = defineStore('session', () => {
     begin({ token: res.token, username: res.username, role: res.role, expiresAtMs: res.expiresAt });
   }
 
+  /** a pasted token; throws (with a message for the login page) when it is not a JWT */
   function useToken(raw: string): void {
     const trimmed = raw.trim();
+    const problem = tokenShapeProblem(trimmed);
+    if (problem) throw new Error(problem);
     const claims = readClaims(trimmed);
     begin({ token: trimmed, username: claims.sub ?? 'token', role: claims.role ?? '', expiresAtMs: claims.expMs });
   }
