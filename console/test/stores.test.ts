@@ -60,11 +60,21 @@ describe('session', () => {
     }
   });
 
-  test('a malformed token says it is malformed, not expired', () => {
+  test('a malformed token refused by the broker says it is malformed, not expired', () => {
     const session = useSessionStore();
-    expect(() => session.useToken('eyJhbGciOi')).toThrow(/not a token/);
-    expect(() => session.useToken('abc.def.ghi')).toThrow(/malformed/);
+    const live = useLiveStore();
+    session.useToken('eyJhbGciOi');
+    live.start();
+    source.setState({ kind: 'unauthorized', reason: 'Connection refused: Bad username or password' });
     expect(session.isLoggedIn).toBe(false);
+    expect(session.message).toMatch(/not a token/);
+    session.useToken('abc.def.ghi');
+    session.refused();
+    expect(session.message).toMatch(/malformed/);
+    // a well-formed token refused later is reported as refused, not malformed
+    session.useToken(fakeJwt({ sub: 'ops' }));
+    session.refused();
+    expect(session.message).toMatch(/expired or was revoked/);
   });
 
   test('a token already expired is not accepted', () => {

@@ -16,10 +16,15 @@ export function isStateField(name: string, formats: FieldFormats): boolean {
   return formats[name]?.kind === 'state';
 }
 
+/** one Intl formatter per precision: making one costs far more than using it */
+const formatters = new Map<number, Intl.NumberFormat>();
+
 /** The number alone, at the declared precision (grouped thousands), or as it came. */
 export function formatNumber(value: number, precision: number | undefined): string {
   if (precision === undefined) return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(8)));
-  return value.toLocaleString('en-US', { minimumFractionDigits: precision, maximumFractionDigits: precision });
+  let f = formatters.get(precision);
+  if (!f) formatters.set(precision, (f = new Intl.NumberFormat('en-US', { minimumFractionDigits: precision, maximumFractionDigits: precision })));
+  return f.format(value);
 }
 
 /** "21.35 °C", "52.536213 °", "on"; a boolean or text as it is. */

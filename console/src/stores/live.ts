@@ -23,7 +23,7 @@ export const useLiveStore = defineStore('live', () => {
     const source = services().createSource({ getToken: () => session.token });
     stopState = source.onState((next) => {
       state.value = next;
-      if (next.kind === 'unauthorized') session.logout(`The broker refused the session (${next.reason}). Log in again.`);
+      if (next.kind === 'unauthorized') session.refused(next.reason);
       // A browser hides why a WebSocket handshake failed; the API tells whether the token is still
       // good (a 401 there ends the session with a message), so a dead token does not retry forever.
       if (next.kind === 'reconnecting' && next.reason === 'connection failed') void session.api.devices().catch(() => undefined);

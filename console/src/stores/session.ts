@@ -58,7 +58,15 @@ export const useSessionStore = defineStore('session', () => {
   const isLoggedIn = computed(() => token.value !== null);
   let expiryTimer: ReturnType<typeof setTimeout> | undefined;
 
-  const api = services().createApi({ getToken: () => token.value, onUnauthorized: () => logout('Your session has expired or was revoked. Log in again.') });
+  /** why the pasted token in use is not a JWT, if it is not */
+  let shapeProblem: string | null = null;
+  const api = services().createApi({ getToken: () => token.value, onUnauthorized: () => refused() });
+
+  /** the broker refused the token (API 401, or MQTT CONNACK refusal) */
+  function refused(detail = ''): void {
+    if (shapeProblem) return logout(shapeProblem);
+    logout(detail ? `The broker refused the session (${detail}). Log in again.` : 'Your session has expired or was revoked. Log in again.');
+  }
 
   function begin(next: Saved): void {
     if (next.expiresAtMs !== null && next.expiresAtMs <= Date.now()) return logout('That token has expired.');
@@ -84,17 +92,20 @@ export const useSessionStore = defineStore('session', () => {
     begin({ token: res.token, username: res.username, role: res.role, expiresAtMs: res.expiresAt });
   }
 
-  /** a pasted token; throws (with a message for the login page) when it is not a JWT */
+  /**
+   * A pasted token. One that is not a JWT is still tried (a broker with auth off takes anything),
+   * and if the broker refuses it, the login page says it is malformed rather than expired.
+   */
   function useToken(raw: string): void {
     const trimmed = raw.trim();
-    const problem = tokenShapeProblem(trimmed);
-    if (problem) throw new Error(problem);
+    shapeProblem = tokenShapeProblem(trimmed);
     const claims = readClaims(trimmed);
     begin({ token: trimmed, username: claims.sub ?? 'token', role: claims.role ?? '', expiresAtMs: claims.expMs });
   }
 
   function logout(reason = ''): void {
     clearTimeout(expiryTimer);
+    shapeProblem = null;
     token.value = null;
     message.value = reason;
     services().storage?.removeItem(storageKey);
@@ -102,7 +113,7 @@ export const useSessionStore = defineStore('session', () => {
 
   if (token.value) begin({ token: token.value, username: username.value, role: role.value, expiresAtMs: expiresAtMs.value });
 
-  return { token, username, role, expiresAtMs, message, isLoggedIn, api, login, useToken, logout };
+  return { token, username, role, expiresAtMs, message, isLoggedIn, api, login, useToken, logout, refused };
 });
 
 function load(): Saved | null {
