@@ -169,7 +169,12 @@ describe('console against a live fleet', () => {
     await ui.page.goto(`${ui.page.url().split('#')[0]}#/broker`);
     const connections = await waitForText(ui.page, '[data-stat=connections] .value', /^\d+$/, 20_000);
     assert.ok(Number(connections) >= devices, `${connections} connections`);
-    await waitForText(ui.page, '[data-stat="msg/s in"] .value', /^[1-9][\d.]*$/, 20_000);
+    await waitForText(ui.page, '[data-stat="msg/s in"] .value', /^[1-9][\d.,]*$/, 20_000);
+    // The charts hold what was collected since login, not only since the page opened.
+    const points = Number(await ui.page.getAttribute('[data-broker-chart=messagesIn] figure', 'data-first-draw-points'));
+    assert.ok(points >= 2, `${points} msg/s samples on the first paint of the broker page`);
+    const sys = (await ui.page.textContent('[data-test=sys]')) ?? '';
+    assert.doesNotMatch(sys, /uptime\s*\d+$/m, 'uptime in human units');
     await ui.screenshots('broker');
   });
 
@@ -196,8 +201,10 @@ describe('console against a live fleet', () => {
   test('a malformed token says it is malformed', async () => {
     await ui.page.click('[data-test=logout]');
     await loginWithToken(ui.page, 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ2aWV3ZXIi');
-    await waitForText(ui.page, '[data-test=login-message]', /not a token/);
+    await waitForText(ui.page, '[data-test=login-error]', /not a token/);
     await ui.screenshots('login-malformed-token');
+    await ui.page.fill('textarea[name=token]', '');
+    await ui.page.check('input[type=radio][value=password]');
     await loginWithPassword(ui.page, 'admin', adminPassword);
   });
 

@@ -64,6 +64,7 @@ export const useSessionStore = defineStore('session', () => {
 
   /** the broker refused the token (API 401, or MQTT CONNACK refusal) */
   function refused(detail = ''): void {
+    if (token.value === null) return; // a late answer to a request of a session already over
     if (shapeProblem) return logout(shapeProblem);
     logout(detail ? `The broker refused the session (${detail}). Log in again.` : 'Your session has expired or was revoked. Log in again.');
   }
@@ -93,12 +94,15 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   /**
-   * A pasted token. One that is not a JWT is still tried (a broker with auth off takes anything),
-   * and if the broker refuses it, the login page says it is malformed rather than expired.
+   * A pasted token. A broken JWT (it has dots or starts like one) is refused here with what is
+   * wrong; other text is tried (a broker with auth off takes anything), and if the broker refuses
+   * it the login page says it is not a token rather than "expired".
    */
   function useToken(raw: string): void {
     const trimmed = raw.trim();
-    shapeProblem = tokenShapeProblem(trimmed);
+    const problem = tokenShapeProblem(trimmed);
+    if (problem && (trimmed.includes('.') || trimmed.startsWith('eyJ'))) throw new Error(problem);
+    shapeProblem = problem;
     const claims = readClaims(trimmed);
     begin({ token: trimmed, username: claims.sub ?? 'token', role: claims.role ?? '', expiresAtMs: claims.expMs });
   }
