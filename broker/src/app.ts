@@ -4,11 +4,15 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { registerConsoleSettingsRoute } from './api/console-settings.ts';
+import { registerDeviceTokensRoute } from './api/device-tokens.ts';
 import { registerDevicesRoutes, createPresence, retainedStatusIds, storedDeviceIds } from './api/devices.ts';
 import { registerHealthRoutes } from './api/health.ts';
 import { registerHistoryRoutes } from './api/history.ts';
 import { createHttpServer } from './api/http-server.ts';
 import { registerLoginRoute } from './api/login.ts';
+import { registerPublishRoute } from './api/publish.ts';
+import { ensureSecret } from './auth/first-start.ts';
 import { createAccessControl } from './auth/index.ts';
 import { loadKnownDevices } from './auth/known-devices.ts';
 import { createClusterBackends } from './broker/cluster.ts';
@@ -60,6 +64,8 @@ export function createApp(config: Config, deps: AppDeps): App {
 
   async function start(): Promise<BoundPorts> {
     const t = config.transport;
+    /** the bound MQTT over TCP port, once listening */
+    let mqttPort = 0;
     const metrics = createMetricsRegistry();
     const guards = createGuards({ config: config.guards, log: log.child({ module: 'guards' }), metrics });
     closers.push({ name: 'guards', close: guards.close });
@@ -125,6 +131,9 @@ export function createApp(config: Config, deps: AppDeps): App {
     registerLoginRoute(http, access);
     registerHistoryRoutes(http, { store, access });
     registerDevicesRoutes(http, { store, presence, access });
+    registerPublishRoute(http, { broker: mqtt, access, limits: config.guards, metrics });
+    registerConsoleSettingsRoute(http, { config: config.console, access, wsPath: t.ws.path, mqttPort: () => mqttPort });
+    registerDeviceTokensRoute(http, { access, secret: config.auth.mode === 'none' ? null : ensureSecret(config.dataDir, config.auth.jwtSecret, log) });
     const live = registerLiveRoutes(http, { broker: mqtt, access, log: log.child({ module: 'live' }), metrics, config: config.live });
     const ws = attachWebSocket(http.server, {
       kind: t.tls ? 'wss' : 'ws',
@@ -143,7 +152,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     const httpPort = (http.server.address() as { port: number }).port;
 
     const tcp = createTcpListener({ kind: 'tcp', broker: mqtt, gate, traffic, log: log.child({ module: 'tcp' }) });
-    const mqttPort = await listen(tcp, t.mqttPort, t.host, 'MQTT over TCP');
+    mqttPort = await listen(tcp, t.mqttPort, t.host, 'MQTT over TCP');
     let tlsServer: Server | null = null;
     let mqttsPort: number | null = null;
     if (t.tls) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { consoleConfigSchema } from './api/console-settings.ts';
 import { authConfigSchema } from './auth/config.ts';
 import { bridgeConfigSchema } from './bridge/config.ts';
 import { AppError } from './errors.ts';
@@ -25,6 +26,8 @@ export const configSchema = z
     guards: guardsConfigSchema.prefault({}),
     bridge: bridgeConfigSchema.prefault({}),
     live: liveConfigSchema.prefault({}),
+    /** how the console shows fields (unit, label, precision) and when a device is stale */
+    console: consoleConfigSchema.prefault({}),
     store: storeConfigSchema.prefault({}),
   })
   .strict();

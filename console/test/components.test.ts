@@ -6,7 +6,7 @@ import ConnectionBanner from '../src/components/ConnectionBanner.vue';
 import { setServices } from '../src/composables/services.ts';
 import { useFleetStore } from '../src/stores/fleet.ts';
 import { useSessionStore } from '../src/stores/session.ts';
-import { createFakeSource, memoryStorage, type FakeSource } from './fake-source.ts';
+import { createFakeSource, fakeJwt, memoryStorage, type FakeSource } from './fake-source.ts';
 
 describe('connection banner', () => {
   test.each([
@@ -33,6 +33,9 @@ describe('app', () => {
         devices: async () => ({ devices: [] }),
         history: vi.fn(),
         metricsText: async () => '',
+        consoleSettings: async () => ({ fields: {}, staleAfterIntervals: 3, connect: { mqttPort: 1883, wsPath: '/mqtt' }, canMintTokens: false }),
+        mintDeviceToken: vi.fn(),
+        publish: vi.fn(),
       }),
       createSource: () => source,
       storage: memoryStorage(),
@@ -49,7 +52,7 @@ describe('app', () => {
     await flushPromises();
     expect(w.find('[data-test=login-error]').text()).toContain('wrong user name or password');
 
-    useSessionStore().useToken('opaque');
+    useSessionStore().useToken(fakeJwt({ sub: 'ops' }));
     await flushPromises();
     expect(w.find('[data-test=connection]').text()).toBe('connected');
     source.deliver('devices/d1/status', 'online');

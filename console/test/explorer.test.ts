@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { buildCommand } from '../src/composables/commands.ts';
+import { buildCommand, commandPayload, readReply } from '../src/composables/commands.ts';
 import { createRateCounter } from '../src/composables/useExplorer.ts';
 import { rangeQuery } from '../src/composables/useHistory.ts';
 import { parseHash } from '../src/composables/useRoute.ts';
@@ -20,17 +20,31 @@ describe('rate per topic', () => {
 
 describe('commands', () => {
   test.each([
-    ['set-interval', { ok: true, name: 'set-interval', payload: '{"intervalMs":2000}' }],
-    ['reboot', { ok: true, name: 'reboot', payload: '{}' }],
-    ['ping', { ok: true, name: 'ping', payload: '{"ts":5}' }],
+    ['set-interval', { ok: true, name: 'set-interval', body: { intervalMs: 2000 }, text: '' }],
+    ['reboot', { ok: true, name: 'reboot', body: {}, text: '' }],
+    ['ping', { ok: true, name: 'ping', body: { ts: 5 }, text: '' }],
   ] as const)('%s', (kind, expected) => {
     expect(buildCommand(kind, { intervalMs: 2000, customName: '', customJson: '' }, 5)).toEqual(expected);
   });
 
   test('custom commands need a name of one level and JSON', () => {
-    expect(buildCommand('custom', { intervalMs: 0, customName: 'led', customJson: '{"on":true}' }, 0)).toEqual({ ok: true, name: 'led', payload: '{"on":true}' });
+    expect(buildCommand('custom', { intervalMs: 0, customName: 'led', customJson: '{"on":true}' }, 0)).toEqual({ ok: true, name: 'led', body: { on: true }, text: '{"on":true}' });
     expect(buildCommand('custom', { intervalMs: 0, customName: 'a/b', customJson: '{}' }, 0).ok).toBe(false);
     expect(buildCommand('custom', { intervalMs: 0, customName: 'led', customJson: '{on' }, 0).ok).toBe(false);
+  });
+
+  test('the correlation id rides in an object payload; other JSON goes as written', () => {
+    const ping = buildCommand('ping', { intervalMs: 0, customName: '', customJson: '' }, 5);
+    const list = buildCommand('custom', { intervalMs: 0, customName: 'x', customJson: '[1]' }, 0);
+    if (!ping.ok || !list.ok) throw new Error('built');
+    expect(JSON.parse(commandPayload(ping, 'c1'))).toEqual({ ts: 5, id: 'c1' });
+    expect(commandPayload(list, 'c2')).toBe('[1]');
+  });
+
+  test('a reply says its id, success or error, and what it reported', () => {
+    expect(readReply('{"id":"c1","ok":true,"ts":9,"intervalMs":500}')).toEqual({ id: 'c1', ok: true, detail: 'intervalMs 500' });
+    expect(readReply('{"id":"c2","ok":false,"error":"unknown command x"}')).toEqual({ id: 'c2', ok: false, detail: 'unknown command x' });
+    expect(readReply('plain')).toEqual({ id: null, ok: true, detail: 'plain' });
   });
 });
 

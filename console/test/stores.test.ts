@@ -19,6 +19,9 @@ beforeEach(() => {
     devices: vi.fn(async () => ({ devices: [{ deviceId: 'd9', status: 'offline' as const, lastSeen: 5, latest: { temp: 1 } }] })),
     history: vi.fn(),
     metricsText: vi.fn(async () => ''),
+    consoleSettings: vi.fn(async () => ({ fields: {}, staleAfterIntervals: 3, connect: { mqttPort: 1883, wsPath: '/mqtt' }, canMintTokens: false })),
+    mintDeviceToken: vi.fn(),
+    publish: vi.fn(),
   };
   setServices({ createApi: () => api, createSource: () => source, storage: memoryStorage() });
   setActivePinia(createPinia());
@@ -57,6 +60,26 @@ describe('session', () => {
     }
   });
 
+  test('a malformed token says it is malformed, not expired', () => {
+    const session = useSessionStore();
+    expect(() => session.useToken('eyJhbGciOi')).toThrow(/not a token/);
+    expect(() => session.useToken('abc.def.ghi')).toThrow(/malformed/);
+    expect(session.isLoggedIn).toBe(false);
+    // Other text is tried (auth may be off); refused by the broker, it is called "not a token".
+    const live = useLiveStore();
+    session.useToken('opaque-text');
+    live.start();
+    source.setState({ kind: 'unauthorized', reason: 'Connection refused: Bad username or password' });
+    expect(session.isLoggedIn).toBe(false);
+    expect(session.message).toMatch(/not a token/);
+    session.refused();
+    expect(session.message).toMatch(/not a token/);
+    // a well-formed token refused later is reported as refused, not malformed
+    session.useToken(fakeJwt({ sub: 'ops' }));
+    session.refused();
+    expect(session.message).toMatch(/expired or was revoked/);
+  });
+
   test('a token already expired is not accepted', () => {
     const session = useSessionStore();
     session.useToken(fakeJwt({ sub: 'ops', exp: 1 }));
@@ -68,7 +91,7 @@ describe('session', () => {
 describe('live', () => {
   test('the broker refusing the credentials ends the session', () => {
     const session = useSessionStore();
-    session.useToken('opaque');
+    session.useToken(fakeJwt({ sub: 'ops' }));
     const live = useLiveStore();
     live.start();
     expect(live.state.kind).toBe('connected');
@@ -93,7 +116,7 @@ describe('a refused WebSocket handshake', () => {
     });
     setActivePinia(createPinia());
     const session = useSessionStore();
-    session.useToken('opaque');
+    session.useToken(fakeJwt({ sub: 'ops' }));
     useLiveStore().start();
     source.setState({ kind: 'reconnecting', attempt: 1, retryAtMs: Date.now() + 1000, reason: 'connection failed' });
     await flushPromises();
@@ -105,7 +128,7 @@ describe('a refused WebSocket handshake', () => {
 describe('fleet', () => {
   test('presence, last seen, latest values, counts and filters, merged with /api/devices', async () => {
     const session = useSessionStore();
-    session.useToken('opaque');
+    session.useToken(fakeJwt({ sub: 'ops' }));
     useLiveStore().start();
     const fleet = useFleetStore();
     await fleet.start();
@@ -113,17 +136,26 @@ describe('fleet', () => {
     expect(source.subscribed).toEqual(['devices/+/status', 'devices/+/telemetry']);
     source.deliver('devices/d1/status', 'online');
     source.deliver('devices/d2/status', 'offline');
-    source.deliver('devices/d1/telemetry', JSON.stringify({ temp: 20, ts: 1000 }));
-    source.deliver('devices/d1/telemetry', JSON.stringify({ temp: 21, hum: 3, ts: 2000 }));
+    const t0 = Date.now() - 1000;
+    source.deliver('devices/d1/telemetry', JSON.stringify({ temp: 20, ts: t0 }));
+    source.deliver('devices/d1/telemetry', JSON.stringify({ temp: 21, hum: 3, ts: t0 + 1000 }));
     source.deliver('devices/d1/commands/ping', '{}');
     fleet.flush();
-    expect(fleet.devices.map((d) => [d.deviceId, d.status, d.lastSeen])).toEqual([
-      ['d1', 'online', 2000],
-      ['d2', 'offline', null],
-      ['d9', 'offline', 5],
+    expect(fleet.devices.map((d) => [d.deviceId, d.status, d.lastSeen, d.intervalMs, d.presence])).toEqual([
+      ['d1', 'online', t0 + 1000, 1000, 'online'],
+      ['d2', 'offline', null, null, 'offline'],
+      ['d9', 'offline', 5, null, 'offline'],
     ]);
     expect(fleet.devices[0]!.latest).toEqual({ temp: 21, hum: 3 });
-    expect(fleet.counts).toEqual({ online: 1, offline: 2, total: 3 });
+    expect(fleet.counts).toEqual({ online: 1, offline: 2, stale: 0, unknown: 0, total: 3 });
+    // The console loses its connection: nothing it shows is current any more.
+    source.setState({ kind: 'reconnecting', attempt: 1, retryAtMs: Date.now() + 1000, reason: 'connection lost' });
+    await flushPromises();
+    fleet.flush();
+    expect(fleet.counts).toEqual({ online: 0, offline: 0, stale: 3, unknown: 0, total: 3 });
+    source.setState({ kind: 'connected' });
+    await flushPromises();
+    fleet.flush();
     fleet.statusFilter = 'offline';
     expect(fleet.visible.map((d) => d.deviceId)).toEqual(['d2', 'd9']);
     fleet.search = '9';
@@ -133,7 +165,7 @@ describe('fleet', () => {
   });
 
   test('only devices that changed get a new row object; pages of 50', async () => {
-    useSessionStore().useToken('opaque');
+    useSessionStore().useToken(fakeJwt({ sub: 'ops' }));
     useLiveStore().start();
     const fleet = useFleetStore();
     await fleet.start();
@@ -152,7 +184,7 @@ describe('fleet', () => {
   });
 
   test('a burst of messages is published to the view once per flush', async () => {
-    useSessionStore().useToken('opaque');
+    useSessionStore().useToken(fakeJwt({ sub: 'ops' }));
     useLiveStore().start();
     const fleet = useFleetStore();
     await fleet.start();
@@ -168,7 +200,7 @@ describe('fleet', () => {
 
 describe('broker page', () => {
   test('$SYS counters become rates; metrics give lag, spool and drops by reason', async () => {
-    useSessionStore().useToken('opaque');
+    useSessionStore().useToken(fakeJwt({ sub: 'ops' }));
     useLiveStore().start();
     api.metricsText = vi.fn(async () =>
       [

@@ -55,6 +55,9 @@ export async function signToken(claims: { sub: string; role: string }, ttlSec = 
 
 export interface Simulator {
   output(): string;
+  /** SIGSTOP / SIGCONT: the devices stay connected but go silent, then resume */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -68,13 +71,14 @@ export function startSimulator(t: Cleanup, wsUrl: string, opts: { devices: numbe
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGCONT');
     child.kill('SIGINT');
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(timer);
   };
   t.after(stop);
-  return { output: () => text, stop };
+  return { output: () => text, pause: () => void child.kill('SIGSTOP'), resume: () => void child.kill('SIGCONT'), stop };
 }
 
 export interface ConsolePage {
@@ -83,9 +87,27 @@ export interface ConsolePage {
   /** console errors and uncaught exceptions seen so far */
   errors: string[];
   screenshot(name: string): Promise<string>;
+  /** the page at 1366x800 and 390x844, light and dark, under .test-output/screenshots */
+  screenshots(name: string): Promise<string[]>;
 }
 
-export async function openConsole(t: Cleanup, url: string, viewport = { width: 1280, height: 860 }): Promise<ConsolePage> {
+export const screenSizes = [
+  { width: 1366, height: 800 },
+  { width: 390, height: 844 },
+] as const;
+
+/** Waits until the page painted twice (layout, then uPlot's redraw after a resize). */
+export async function settled(page: Page): Promise<void> {
+  await page.evaluate('window.scrollTo(0, 0); new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
+}
+
+async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<void> {
+  if ((await page.getAttribute('html', 'data-theme')) !== theme) await page.click('[data-test=theme]');
+  await page.waitForSelector(`html[data-theme=${theme}]`);
+  await settled(page);
+}
+
+export async function openConsole(t: Cleanup, url: string, viewport = { width: 1366, height: 800 }): Promise<ConsolePage> {
   const browser = await chromium.launch(chromiumOptions);
   t.after(() => browser.close());
   const context = await browser.newContext({ viewport });
@@ -105,6 +127,27 @@ export async function openConsole(t: Cleanup, url: string, viewport = { width: 1
       const file = path.join(outputDir, `console-${name}.png`);
       await page.screenshot({ path: file, fullPage: true });
       return file;
+    },
+    async screenshots(name) {
+      const dir = path.join(outputDir, 'screenshots');
+      mkdirSync(dir, { recursive: true });
+      const files: string[] = [];
+      const restore = page.viewportSize();
+      const hasThemeButton = (await page.locator('[data-test=theme]').count()) > 0;
+      for (const theme of hasThemeButton ? (['light', 'dark'] as const) : ([null] as const)) {
+        if (theme) await setTheme(page, theme);
+        for (const size of screenSizes) {
+          await page.setViewportSize(size);
+          await settled(page);
+          const file = path.join(dir, `${name}-${size.width}x${size.height}${theme ? `-${theme}` : ''}.png`);
+          await page.screenshot({ path: file, fullPage: true });
+          files.push(file);
+        }
+      }
+      if (hasThemeButton) await setTheme(page, 'light');
+      if (restore) await page.setViewportSize(restore);
+      await settled(page);
+      return files;
     },
   };
 }
@@ -132,3 +175,41 @@ export async function waitForText(page: Page, selector: string, re: RegExp, time
     `${selector} to match ${re}`,
   );
 }
+
+/** What uPlot computed for each live chart on the device page, read in the page. */
+export interface ChartFacts {
+  field: string;
+  kind: string;
+  unit: string;
+  firstDrawPoints: number;
+  /** epoch s of the first point */
+  firstX: number;
+  xMin: number;
+  xMax: number;
+  /** css px uPlot gave the y axis, and the widest y tick label measured in its font */
+  ySize: number;
+  yWidestPx: number;
+  yValues: string[];
+  xValues: string[];
+  xWidestPx: number;
+  plotWidthPx: number;
+  dataMin: number;
+  dataMax: number;
+}
+
+/** evaluated in the page (a string keeps browser globals out of the test's types) */
+export const chartFacts = `(() => [...document.querySelectorAll('[data-chart]')].map((panel) => {
+  const fig = panel.querySelector('figure');
+  const u = panel.querySelector('.plot').uplot;
+  const ctx = document.createElement('canvas').getContext('2d');
+  const widest = (axis) => { ctx.font = axis.font[0]; return Math.max(0, ...(axis._values || []).map((v) => ctx.measureText(v).width)) / devicePixelRatio; };
+  const ys = u.data[1].filter((v) => v != null);
+  return {
+    field: panel.dataset.chart, kind: fig.dataset.kind, unit: fig.dataset.unit,
+    firstDrawPoints: Number(fig.dataset.firstDrawPoints), firstX: u.data[0][0],
+    xMin: u.scales.x.min, xMax: u.scales.x.max,
+    ySize: u.axes[1]._size, yWidestPx: widest(u.axes[1]), yValues: u.axes[1]._values || [],
+    xValues: u.axes[0]._values || [], xWidestPx: widest(u.axes[0]), plotWidthPx: u.bbox.width / devicePixelRatio,
+    dataMin: Math.min(...ys), dataMax: Math.max(...ys),
+  };
+}))()`;

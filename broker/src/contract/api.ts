@@ -93,3 +93,58 @@ export interface WirePollResponse extends WireSubscribed {
    * `live.pollGraceMs`), or the session asked for was gone and this is a new one */
   gap?: boolean;
 }
+
+/** POST /api/publish: `payload` is text, or base64 with `encoding: 'base64'` */
+export interface PublishRequest {
+  topic: string;
+  payload: string;
+  encoding?: 'utf8' | 'base64';
+  qos?: 0 | 1;
+  retain?: boolean;
+}
+
+export interface PublishResponse {
+  topic: string;
+  bytes: number;
+  qos: 0 | 1;
+  retain: boolean;
+}
+
+/** How the console shows one telemetry field: declared once in the broker's config. */
+export interface FieldFormat {
+  label?: string;
+  /** shown after the value, e.g. "°C"; empty for none */
+  unit: string;
+  /** decimals shown; unset: as the value came */
+  precision?: number;
+  /** 'state': a 0/1 or boolean field, drawn as steps */
+  kind: 'number' | 'state';
+}
+
+/** GET /api/console-settings: what the console needs to show and onboard. */
+export interface ConsoleSettings {
+  fields: Record<string, FieldFormat>;
+  /** a device with no telemetry within this many of its own intervals is stale */
+  staleAfterIntervals: number;
+  connect: {
+    /** MQTT over TCP port; MQTT over WebSocket is on the console's own origin at `wsPath` */
+    mqttPort: number;
+    wsPath: string;
+  };
+  /** whether this caller may mint device tokens (POST /api/device-tokens) */
+  canMintTokens: boolean;
+}
+
+/** POST /api/device-tokens (admin) */
+export interface DeviceTokenRequest {
+  deviceId: string;
+  /** e.g. "30d", "12h"; default 30d */
+  ttl?: string;
+}
+
+export interface DeviceTokenResponse {
+  deviceId: string;
+  token: string;
+  /** epoch ms */
+  expiresAt: number;
+}

@@ -1,5 +1,5 @@
 // The HTTP API client: Bearer token on every request; a 401 ends the session.
-import type { DevicesResponse, HistoryQuery, HistoryResponse, LoginRequest, LoginResponse } from '@telemq/broker/contract';
+import type { ConsoleSettings, DeviceTokenRequest, DeviceTokenResponse, DevicesResponse, HistoryQuery, HistoryResponse, LoginRequest, LoginResponse, PublishRequest, PublishResponse } from '@telemq/broker/contract';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -25,6 +25,10 @@ export interface Api {
   history(query: HistoryQuery, signal?: AbortSignal): Promise<HistoryResponse>;
   /** Prometheus text from /metrics */
   metricsText(): Promise<string>;
+  consoleSettings(): Promise<ConsoleSettings>;
+  /** admin only */
+  mintDeviceToken(request: DeviceTokenRequest): Promise<DeviceTokenResponse>;
+  publish(request: PublishRequest): Promise<PublishResponse>;
 }
 
 export function createApi(deps: ApiDeps): Api {
@@ -55,5 +59,8 @@ export function createApi(deps: ApiDeps): Api {
       return call<HistoryResponse>(`/api/history?${params.toString()}`, signal ? { signal } : {});
     },
     metricsText: () => call<string>('/metrics', { json: false }),
+    consoleSettings: () => call<ConsoleSettings>('/api/console-settings'),
+    mintDeviceToken: (request) => call<DeviceTokenResponse>('/api/device-tokens', { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' } }),
+    publish: (request) => call<PublishResponse>('/api/publish', { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' } }),
   };
 }

@@ -1,4 +1,4 @@
-// The topic explorer: any filter the ACL allows, a bounded message list (pausable), rates per
+// The topic explorer: any filter the ACL allows, a bounded message list (a pause buffers), rates per
 // topic over a sliding window, and a live chart of one chosen (topic, numeric field).
 import { onScopeDispose, ref, shallowRef } from 'vue';
 import type { Watch } from '../live/hub.ts';
@@ -67,6 +67,8 @@ export function useExplorer(capacity = 500, shown = 100, listEveryMs = 500) {
   const ring = createRing<ExplorerMessage>(capacity);
   const messages = shallowRef<ExplorerMessage[]>([]);
   const paused = ref(false);
+  /** messages buffered since the pause (at most `capacity`: older ones give way) */
+  const heldWhilePaused = ref(0);
   const rates = shallowRef<Array<{ topic: string; perSecond: number }>>([]);
   const counter = createRateCounter();
   const chart = shallowRef<{ topic: string; field: string } | null>(null);
@@ -88,9 +90,17 @@ export function useExplorer(capacity = 500, shown = 100, listEveryMs = 500) {
         chartRedraw.schedule();
       }
     }
-    if (paused.value) return;
+    // Paused, messages keep coming into the (bounded) buffer; only the list on screen holds still.
     const text = parsed.text;
     ring.push({ id: nextId++, topic: m.topic, payload: m.payload, text, json: parsed.ok ? parsed.value : undefined, isJson: parsed.ok, sizeBytes: m.payload.byteLength, receivedAtMs: m.receivedAtMs, retain: m.retain });
+    if (paused.value) heldWhilePaused.value = Math.min(heldWhilePaused.value + 1, capacity);
+    else listFrame.schedule();
+  }
+
+  function setPaused(isPaused: boolean): void {
+    paused.value = isPaused;
+    if (isPaused) return;
+    heldWhilePaused.value = 0;
     listFrame.schedule();
   }
 
@@ -135,5 +145,5 @@ export function useExplorer(capacity = 500, shown = 100, listEveryMs = 500) {
     chartRedraw.cancel();
   });
 
-  return { subscriptions, messages, paused, rates, chart, chartSeries, chartFrame, subscribe, unsubscribe, chartField, clear };
+  return { subscriptions, messages, paused, heldWhilePaused, setPaused, rates, chart, chartSeries, chartFrame, subscribe, unsubscribe, chartField, clear };
 }

@@ -50,6 +50,8 @@ export function useHistory({ deviceId, field, range, liveSeries, frame, ready, s
   const state = ref<HistoryState>('idle');
   const error = ref('');
   const response = shallowRef<HistoryResponse | null>(null);
+  /** the range on screen: exactly the one asked for; toMs null while it continues live */
+  const shown = shallowRef<{ fromMs: number; toMs: number | null } | null>(null);
   /** a custom range that ends in the past is not continued live */
   const continuesLive = ref(true);
   let controller: AbortController | null = null;
@@ -74,6 +76,7 @@ export function useHistory({ deviceId, field, range, liveSeries, frame, ready, s
       const res = await session.api.history({ device: deviceId, field: field.value, ...q, ...(q.everyMs ? { agg: 'mean' as const } : {}) }, mine.signal);
       if (controller !== mine) return;
       response.value = res;
+      shown.value = { fromMs: q.from, toMs: continuesLive.value ? null : q.to };
       state.value = 'done';
       if (!quiet && continuesLive.value) settleTimer = setTimeout(() => void load(true), settleMs);
     } catch (err) {
@@ -84,7 +87,14 @@ export function useHistory({ deviceId, field, range, liveSeries, frame, ready, s
   }
 
   // The first load waits for the live subscription, so live data covers everything after it.
-  void ready.then(() => watch([field, range], () => load(), { immediate: true }));
+  let isReady = false;
+  watch([field, range], () => {
+    if (isReady) void load();
+  });
+  void ready.then(() => {
+    isReady = true;
+    void load();
+  });
   onScopeDispose(() => {
     clearTimeout(settleTimer);
     controller?.abort();
@@ -105,5 +115,5 @@ export function useHistory({ deviceId, field, range, liveSeries, frame, ready, s
     return mergeHistoryWithLive(res, livePoints);
   });
 
-  return { state, error, response, merged, reload: load };
+  return { state, error, response, shown, merged, reload: load };
 }

@@ -1,7 +1,9 @@
-// Long-polling fallback (GET /api/poll): receive-only; each request waits until messages arrive
-// or the server's wait ends, and names the session so nothing is lost between requests.
+// Long-polling fallback (GET /api/poll): each request waits until messages arrive or the server's
+// wait ends, and names the session so nothing is lost between requests; one session serves every
+// filter change. Publishing goes through POST /api/publish. When the page goes away the session
+// is closed (POST /api/poll/close, by sendBeacon) so the server stops queueing for it.
 import type { LiveSource, LiveSourceDeps } from './live-source.ts';
-import { createStreamBase, receiveOnlySource } from './stream-base.ts';
+import { createStreamBase, streamSource } from './stream-base.ts';
 import { decodeBase64, type WirePollResponse } from './wire.ts';
 
 export function createPollSource(deps: LiveSourceDeps & { waitMs?: number }): LiveSource {
@@ -39,5 +41,30 @@ export function createPollSource(deps: LiveSourceDeps & { waitMs?: number }): Li
     controller = null;
   }
 
-  return receiveOnlySource('poll', base);
+  function closeUrl(): string {
+    const url = new URL('/api/poll/close', deps.baseUrl);
+    url.searchParams.set('session', session);
+    return url.toString();
+  }
+  function onPageHide(): void {
+    if (session) page.navigator?.sendBeacon?.(closeUrl());
+  }
+  page.addEventListener?.('pagehide', onPageHide);
+  function onClose(): void {
+    page.removeEventListener?.('pagehide', onPageHide);
+    if (!session) return;
+    // a 404 (a server without the endpoint) is harmless: the session then idles out
+    void fetch(closeUrl(), { method: 'POST', headers: { authorization: `Bearer ${deps.getToken() ?? ''}` }, keepalive: true }).catch(() => undefined);
+    session = '';
+  }
+
+  return streamSource('poll', base, deps, onClose);
 }
+
+/** What the source uses of a page, absent when it runs outside a browser (Node tests). */
+interface Page {
+  addEventListener?(type: 'pagehide', listener: () => void): void;
+  removeEventListener?(type: 'pagehide', listener: () => void): void;
+  navigator?: { sendBeacon?(url: string): boolean };
+}
+const page = globalThis as unknown as Page;

@@ -1,7 +1,7 @@
-// Server-Sent Events fallback (GET /sse): receive-only. EventSource cannot send headers, so the
+// Server-Sent Events fallback (GET /sse), publishing through POST /api/publish. EventSource cannot send headers, so the
 // token travels as ?token=, as on the WebSocket URL.
 import type { LiveSource, LiveSourceDeps } from './live-source.ts';
-import { createStreamBase, receiveOnlySource } from './stream-base.ts';
+import { createStreamBase, streamSource } from './stream-base.ts';
 import { decodeBase64, type WireMessage, type WireSubscribed } from './wire.ts';
 
 export function createSseSource(deps: LiveSourceDeps): LiveSource {
@@ -27,5 +27,5 @@ export function createSseSource(deps: LiveSourceDeps): LiveSource {
     es = null;
   }
 
-  return receiveOnlySource('sse', base);
+  return streamSource('sse', base, deps);
 }

@@ -1,5 +1,5 @@
 // What the SSE and polling transports share: the filter set, pending subscribe answers,
-// state changes and backoff. Each transport only opens its stream with the current filters.
+// state changes, backoff and publishing over HTTP. Each transport only opens its stream with the current filters.
 import { backoffDelayMs } from './backoff.ts';
 import { createListeners, type LiveMessage, type LiveSource, type LiveSourceDeps, type LiveState, type SubscribeResult } from './live-source.ts';
 import type { WireSubscribed } from './wire.ts';
@@ -80,20 +80,38 @@ export function createStreamBase(deps: LiveSourceDeps, open: (filters: string[])
   };
 }
 
-/** The receive-only LiveSource that SSE and polling present on top of their stream base. */
-export function receiveOnlySource(kind: LiveSource['kind'], base: ReturnType<typeof createStreamBase>): LiveSource {
+/**
+ * Publishing for the fallbacks: POST /api/publish, checked by the broker like an MQTT PUBLISH
+ * (ACL, rate, size), so commands work where WebSocket is blocked. The answer's message is the error.
+ */
+export async function publishOverHttp(deps: LiveSourceDeps, topic: string, payload: string): Promise<void> {
+  const res = await fetch(new URL('/api/publish', deps.baseUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${deps.getToken() ?? ''}` },
+    body: JSON.stringify({ topic, payload, qos: 1 }),
+  });
+  if (res.ok) return;
+  const body = (await res.json().catch(() => ({}))) as { message?: string };
+  throw new Error(body.message ?? `publish answered ${res.status}`);
+}
+
+/** The LiveSource that SSE and polling present on top of their stream base; publishing goes over HTTP. */
+export function streamSource(kind: LiveSource['kind'], base: ReturnType<typeof createStreamBase>, deps: LiveSourceDeps, onClose: () => void = () => {}): LiveSource {
   return {
     kind,
-    canPublish: false,
+    canPublish: true,
     get state() {
       return base.state;
     },
     connect: base.start,
     subscribe: base.subscribe,
     unsubscribe: async (f) => base.unsubscribe(f),
-    publish: () => Promise.reject(new Error('publishing needs MQTT over WebSocket')),
+    publish: (topic, payload) => publishOverHttp(deps, topic, payload),
     onMessage: base.messages.add,
     onState: base.states.add,
-    close: async () => base.close(),
+    close: async () => {
+      onClose();
+      base.close();
+    },
   };
 }

@@ -1,7 +1,10 @@
-// Broker page data: $SYS topics (live over the one connection) and /metrics (polled while shown).
+// Broker page data: $SYS topics (live over the one connection) and /metrics (polled), started at
+// login so the page's charts hold up to the last hour (720 samples of the 5 s $SYS period).
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
 import { classifySys, createRate, figuresFromMetrics, parsePrometheus, sysPath, type MetricFigures, type SysFigure } from '../composables/broker-stats.ts';
+import { createFrameScheduler } from '../composables/frame.ts';
+import { createSeriesRing } from '../composables/ring-buffer.ts';
 import type { Watch } from '../live/hub.ts';
 import { useLiveStore } from './live.ts';
 import { useSessionStore } from './session.ts';
@@ -18,6 +21,10 @@ export const useBrokerStore = defineStore('broker', () => {
   const sysRefused = ref('');
   const rates = { messagesIn: createRate(), messagesOut: createRate() };
   const hasRate = { messagesIn: false, messagesOut: false };
+  /** each figure over time, for the page's charts */
+  const series: Record<SysFigure, ReturnType<typeof createSeriesRing>> = { connections: createSeriesRing(720), messagesIn: createSeriesRing(720), messagesOut: createSeriesRing(720) };
+  const frame = ref(0);
+  const redraw = createFrameScheduler(() => (frame.value += 1));
   let watch: Watch | null = null;
   let timer: ReturnType<typeof setInterval> | undefined;
   let users = 0;
@@ -30,15 +37,25 @@ export const useBrokerStore = defineStore('broker', () => {
     const kind = classifySys(path);
     const value = Number(text);
     if (!kind || !Number.isFinite(value)) return;
-    if (kind === 'connections') figures.value.connections = value;
-    else {
+    if (kind === 'connections') {
+      figures.value.connections = value;
+      record('connections', value, atMs);
+    } else {
       // A published rate wins over one computed from the counter once it has been seen.
       const isRate = /per-?second|rate/.test(path);
       if (isRate) hasRate[kind] = true;
       else if (hasRate[kind]) return;
       const r = rates[kind](value, atMs, isRate);
-      if (r !== null) figures.value[kind] = r;
+      if (r !== null) {
+        figures.value[kind] = r;
+        record(kind, r, atMs);
+      }
     }
+  }
+
+  function record(kind: SysFigure, value: number, atMs: number): void {
+    series[kind].push(atMs, value);
+    redraw.schedule();
   }
 
   async function pollMetrics(): Promise<void> {
@@ -50,12 +67,25 @@ export const useBrokerStore = defineStore('broker', () => {
     }
   }
 
-  /** Reference counted: the page calls start on mount and stop on unmount. */
-  function start(): void {
-    users += 1;
-    if (users > 1) return;
+  /** $SYS for the whole session (App.vue, at login), so the charts have the last hour. */
+  function collect(): void {
+    if (watch) return;
     watch = live.watch('$SYS/#', (m) => onSys(m.topic, m.payload, m.receivedAtMs));
     void watch.result.then((r) => (sysRefused.value = r.ok ? '' : r.detail));
+  }
+
+  function stopCollecting(): void {
+    watch?.stop();
+    watch = null;
+    redraw.cancel();
+    for (const ring of Object.values(series)) ring.clear();
+  }
+
+  /** /metrics while the page is shown. Reference counted: the page calls start on mount and stop on unmount. */
+  function start(): void {
+    collect();
+    users += 1;
+    if (users > 1) return;
     void pollMetrics();
     timer = setInterval(() => void pollMetrics(), 5000);
   }
@@ -63,10 +93,8 @@ export const useBrokerStore = defineStore('broker', () => {
   function stop(): void {
     users = Math.max(0, users - 1);
     if (users > 0) return;
-    watch?.stop();
-    watch = null;
     clearInterval(timer);
   }
 
-  return { sys, figures, metrics, metricsError, sysRefused, start, stop, onSys };
+  return { sys, figures, series, frame, metrics, metricsError, sysRefused, collect, stopCollecting, start, stop, onSys };
 });

@@ -12,7 +12,9 @@ export const useLiveStore = defineStore('live', () => {
   const session = useSessionStore();
   const hub = shallowRef<LiveHub | null>(null);
   const state = shallowRef<LiveState>({ kind: 'offline', reason: 'not started' });
-  const canPublish = computed(() => hub.value?.source.canPublish ?? false);
+  const isConnected = computed(() => state.value.kind === 'connected');
+  /** commands are sent only while connected: a command into a dead connection would look sent */
+  const canPublish = computed(() => (hub.value?.source.canPublish ?? false) && isConnected.value);
   const transport = computed(() => hub.value?.source.kind ?? null);
   let stopState: (() => void) | undefined;
 
@@ -21,7 +23,7 @@ export const useLiveStore = defineStore('live', () => {
     const source = services().createSource({ getToken: () => session.token });
     stopState = source.onState((next) => {
       state.value = next;
-      if (next.kind === 'unauthorized') session.logout(`The broker refused the session (${next.reason}). Log in again.`);
+      if (next.kind === 'unauthorized') session.refused(next.reason);
       // A browser hides why a WebSocket handshake failed; the API tells whether the token is still
       // good (a 401 there ends the session with a message), so a dead token does not retry forever.
       if (next.kind === 'reconnecting' && next.reason === 'connection failed') void session.api.devices().catch(() => undefined);
@@ -49,5 +51,5 @@ export const useLiveStore = defineStore('live', () => {
     await hub.value.source.publish(topic, payload);
   }
 
-  return { hub, state, canPublish, transport, start, stop, watch, publish };
+  return { hub, state, isConnected, canPublish, transport, start, stop, watch, publish };
 });

@@ -29,6 +29,24 @@ export function readClaims(token: string): { sub: string | null; role: string | 
   }
 }
 
+/**
+ * Why a pasted text is not a JWT, or null: three base64url parts, the first two JSON objects.
+ * Checked before use, so a mangled paste says so instead of looking like an expired session.
+ */
+export function tokenShapeProblem(token: string): string | null {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) return 'That is not a token: a JWT is three base64url parts joined by dots (header.claims.signature). Was it cut or wrapped when copied?';
+  try {
+    for (const part of parts.slice(0, 2)) {
+      const value: unknown = JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/')));
+      if (value === null || typeof value !== 'object') throw new Error('not an object');
+    }
+  } catch {
+    return 'That token is malformed: its header or claims are not readable JSON. Was it cut or wrapped when copied?';
+  }
+  return null;
+}
+
 export const useSessionStore = defineStore('session', () => {
   const saved = load();
   const token = ref<string | null>(saved?.token ?? null);
@@ -40,7 +58,16 @@ export const useSessionStore = defineStore('session', () => {
   const isLoggedIn = computed(() => token.value !== null);
   let expiryTimer: ReturnType<typeof setTimeout> | undefined;
 
-  const api = services().createApi({ getToken: () => token.value, onUnauthorized: () => logout('Your session has expired or was revoked. Log in again.') });
+  /** why the pasted token in use is not a JWT, if it is not */
+  let shapeProblem: string | null = null;
+  const api = services().createApi({ getToken: () => token.value, onUnauthorized: () => refused() });
+
+  /** the broker refused the token (API 401, or MQTT CONNACK refusal) */
+  function refused(detail = ''): void {
+    if (token.value === null) return; // a late answer to a request of a session already over
+    if (shapeProblem) return logout(shapeProblem);
+    logout(detail ? `The broker refused the session (${detail}). Log in again.` : 'Your session has expired or was revoked. Log in again.');
+  }
 
   function begin(next: Saved): void {
     if (next.expiresAtMs !== null && next.expiresAtMs <= Date.now()) return logout('That token has expired.');
@@ -66,14 +93,23 @@ export const useSessionStore = defineStore('session', () => {
     begin({ token: res.token, username: res.username, role: res.role, expiresAtMs: res.expiresAt });
   }
 
+  /**
+   * A pasted token. A broken JWT (it has dots or starts like one) is refused here with what is
+   * wrong; other text is tried (a broker with auth off takes anything), and if the broker refuses
+   * it the login page says it is not a token rather than "expired".
+   */
   function useToken(raw: string): void {
     const trimmed = raw.trim();
+    const problem = tokenShapeProblem(trimmed);
+    if (problem && (trimmed.includes('.') || trimmed.startsWith('eyJ'))) throw new Error(problem);
+    shapeProblem = problem;
     const claims = readClaims(trimmed);
     begin({ token: trimmed, username: claims.sub ?? 'token', role: claims.role ?? '', expiresAtMs: claims.expMs });
   }
 
   function logout(reason = ''): void {
     clearTimeout(expiryTimer);
+    shapeProblem = null;
     token.value = null;
     message.value = reason;
     services().storage?.removeItem(storageKey);
@@ -81,7 +117,7 @@ export const useSessionStore = defineStore('session', () => {
 
   if (token.value) begin({ token: token.value, username: username.value, role: role.value, expiresAtMs: expiresAtMs.value });
 
-  return { token, username, role, expiresAtMs, message, isLoggedIn, api, login, useToken, logout };
+  return { token, username, role, expiresAtMs, message, isLoggedIn, api, login, useToken, logout, refused };
 });
 
 function load(): Saved | null {

@@ -1,0 +1,45 @@
+import { flushPromises } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import { afterEach, expect, test, vi } from 'vitest';
+import { setServices } from '../src/composables/services.ts';
+import { useFleetStore } from '../src/stores/fleet.ts';
+import { useLiveStore } from '../src/stores/live.ts';
+import { useSessionStore } from '../src/stores/session.ts';
+import { createFakeSource, fakeJwt, memoryStorage } from './fake-source.ts';
+
+afterEach(() => vi.useRealTimers());
+
+test('a device that goes silent turns stale after three of its intervals, judged every second', async () => {
+  vi.useFakeTimers();
+  const source = createFakeSource();
+  const api = {
+    login: vi.fn(),
+    devices: vi.fn(async () => ({ devices: [] })),
+    history: vi.fn(),
+    metricsText: vi.fn(async () => ''),
+    consoleSettings: vi.fn(async () => ({ fields: {}, staleAfterIntervals: 3, connect: { mqttPort: 1883, wsPath: '/mqtt' }, canMintTokens: false })),
+    mintDeviceToken: vi.fn(),
+    publish: vi.fn(),
+  };
+  setServices({ createApi: () => api, createSource: () => source, storage: memoryStorage() });
+  setActivePinia(createPinia());
+  useSessionStore().useToken(fakeJwt({ sub: 'ops' }));
+  useLiveStore().start();
+  const fleet = useFleetStore();
+  await fleet.start();
+  await flushPromises();
+  for (let i = 0; i < 4; i++) {
+    source.deliver('devices/d1/telemetry', JSON.stringify({ temp: i, ts: Date.now() }));
+    vi.advanceTimersByTime(500);
+  }
+  fleet.flush();
+  expect(fleet.devices[0]!.presence).toBe('online');
+  expect(fleet.devices[0]!.intervalMs).toBe(500);
+  vi.advanceTimersByTime(2000);
+  fleet.flush();
+  expect(fleet.devices[0]!.presence).toBe('stale');
+  source.deliver('devices/d1/telemetry', JSON.stringify({ temp: 9, ts: Date.now() }));
+  fleet.flush();
+  expect(fleet.devices[0]!.presence).toBe('online');
+  fleet.stop();
+});
