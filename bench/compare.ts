@@ -2,7 +2,9 @@
 // mosquitto, in the same run, under the same load generator (separate processes): P publishers
 // writing QoS 0 flat out to one topic, one subscriber counting what it receives. Brokers alternate
 // run by run; the figure is messages delivered to the subscriber per second; medians and the
-// ratio telemq / mosquitto are printed per transport.
+// ratio telemq / mosquitto are printed per transport. Each run also shows the CPU (cores busy over
+// the window) of the broker and of the load generator (publishers and subscriber together): a
+// figure counts only where the generator stays below the broker, or it measures the generator.
 //
 //   npm run bench -- [--runs 3] [--seconds 10] [--publishers 50] [--transports ws,tcp] [--payload 16]
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { rssBytes, startBrokerProcess } from '../test/support/broker-process.ts'
 import type { FloodTransport } from '../test/support/flood.ts';
 import { spawnFloodProcess } from '../test/support/flood-process.ts';
 import { startMosquitto } from '../test/support/services.ts';
+import { sampleProcessTree } from './sim-support.ts';
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +44,9 @@ interface RunResult {
   deliveredPerSec: number;
   publishedPerSec: number;
   peakRssMB: number;
+  /** cores busy over the window */
+  brokerCpu: number;
+  generatorCpu: number;
   dropped?: number;
 }
 
@@ -77,8 +83,11 @@ async function measure(broker: BrokerName, transport: FloodTransport, run: numbe
   for (const p of pubs) p.go();
   await sleep(warmupSeconds * 1000);
   const sentTotal = () => pubs.reduce((a, p) => a + (p.last.sent ?? 0), 0);
+  const generatorCpuSec = () => [...pubs, subscriber].reduce((a, w) => a + (w.last.cpuSec ?? 0), 0);
   const received0 = subscriber.last.received ?? 0;
   const sent0 = sentTotal();
+  const brokerCpu0 = sampleProcessTree(pid).cpuSec;
+  const generatorCpu0 = generatorCpuSec();
   let peakRss = 0;
   for (let s = 0; s < seconds; s++) {
     await sleep(1000);
@@ -86,6 +95,8 @@ async function measure(broker: BrokerName, transport: FloodTransport, run: numbe
   }
   const received1 = subscriber.last.received ?? 0;
   const sent1 = sentTotal();
+  const brokerCpu = (sampleProcessTree(pid).cpuSec - brokerCpu0) / seconds;
+  const generatorCpu = (generatorCpuSec() - generatorCpu0) / seconds;
   let dropped: number | undefined;
   if (metricsUrl) {
     const text = await (await fetch(metricsUrl)).text();
@@ -100,6 +111,8 @@ async function measure(broker: BrokerName, transport: FloodTransport, run: numbe
     deliveredPerSec: Math.round((received1 - received0) / seconds),
     publishedPerSec: Math.round((sent1 - sent0) / seconds),
     peakRssMB: Math.round(peakRss / 1048576),
+    brokerCpu: Math.round(brokerCpu * 100) / 100,
+    generatorCpu: Math.round(generatorCpu * 100) / 100,
     ...(dropped !== undefined ? { dropped } : {}),
   };
 }
@@ -119,7 +132,7 @@ for (const transport of transports) {
     for (const broker of order) {
       const result = await measure(broker, transport, run);
       results.push(result);
-      console.log(`  ${transport.padEnd(3)} run ${run} ${broker.padEnd(9)} delivered ${String(result.deliveredPerSec).padStart(8)} msg/s  published ${String(result.publishedPerSec).padStart(8)} msg/s  peak RSS ${result.peakRssMB} MB${result.dropped !== undefined ? `  dropped ${result.dropped}` : ''}`);
+      console.log(`  ${transport.padEnd(3)} run ${run} ${broker.padEnd(9)} delivered ${String(result.deliveredPerSec).padStart(8)} msg/s  published ${String(result.publishedPerSec).padStart(8)} msg/s  CPU broker ${result.brokerCpu.toFixed(2)} generator ${result.generatorCpu.toFixed(2)}${result.generatorCpu >= result.brokerCpu ? ' (generator-bound)' : ''}  peak RSS ${result.peakRssMB} MB${result.dropped !== undefined ? `  dropped ${result.dropped}` : ''}`);
     }
   }
 }
