@@ -120,6 +120,19 @@ export function retainedMessages(aedes: Aedes, filter: string): AsyncIterable<Re
   return persistenceOf(aedes).createRetainedStream(filter);
 }
 
+/**
+ * A connection closed while its CONNECT was still being handled (awaiting the persistence, for
+ * example) is closed before aedes registers its client, so aedes' close does not unregister it and
+ * registration then keeps a closed client for good (a leak, and a wrong connected count). Such a
+ * client is unregistered as soon as aedes registers it.
+ */
+export function releaseClientsClosedWhileConnecting(aedes: Aedes): void {
+  const registry = aedes as unknown as { unregisterClient(client: Client): void };
+  aedes.on('client', (client: Client) => {
+    if (internalsOf(client).closed) registry.unregisterClient(client);
+  });
+}
+
 /** True while aedes is still handling packets it read from this client. */
 export function isHandlingPackets(client: ClientInternals): boolean {
   return !client.closed && client._parsingBatch > 0;
@@ -136,6 +149,7 @@ export function checkAedesInternals(aedes: Aedes): string[] {
   if (typeof aedes.publish !== 'function') problems.push('Aedes#publish is not a function');
   const clients = (aedes as unknown as { clients?: unknown }).clients;
   if (typeof clients !== 'object' || clients === null) problems.push('Aedes#clients is not an object');
+  if (typeof (aedes as unknown as { unregisterClient?: unknown }).unregisterClient !== 'function') problems.push('Aedes#unregisterClient is not a function');
   const persistence = (aedes as unknown as { persistence?: Partial<Record<keyof PersistenceInternals, unknown>> }).persistence;
   for (const name of ['createRetainedStream', 'addSubscriptions'] as const) {
     if (typeof persistence?.[name] !== 'function') problems.push(`Aedes#persistence.${name} is not a function`);

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { checkAedesInternals, clientsOf, interceptPublishes, internalsOf, isHandlingPackets, persistenceOf, retainedMessages } from './aedes-internals.ts';
+import { checkAedesInternals, clientsOf, interceptPublishes, internalsOf, isHandlingPackets, persistenceOf, releaseClientsClosedWhileConnecting, retainedMessages } from './aedes-internals.ts';
 import { PendingAcknowledge } from './acknowledge-hold.ts';
 import { createClientBounds, type ClientBoundsOptions } from './client-bounds.ts';
 import { guardPackets, reportSessionPresent, screenConnect, storeOnlyGranted, writeConnackRefusal } from './conformance.ts';
@@ -189,6 +189,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
   }
 
   storeOnlyGranted(persistenceOf(aedes), bounds.granted);
+  releaseClientsClosedWhileConnecting(aedes);
 
   // A denied publish stays off the routing path (no subscriber, no 'publish' event) and the client
   // stays connected; aedes itself only knows allow or disconnect.

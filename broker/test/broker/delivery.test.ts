@@ -117,7 +117,7 @@ test('QoS 1: a persistent session receives what was published while it was away'
 });
 
 test('[MQTT-3.3.5-1] retained messages go at the lower of their QoS and the granted QoS: 2,000 retained QoS 1 to a QoS 0 subscription', async (t) => {
-  const own = await startTestApp({ auth: { mode: 'none' }, guards: { publishRatePerSec: 0 } });
+  const own = await startTestApp({ auth: { mode: 'none' }, guards: { publishRatePerSec: 0, maxRetainedTopicsPerClient: 0 } });
   t.after(() => own.close());
   const publisher = await mqtt.connectAsync(own.mqttUrl, { clientId: 'retainer-many', reconnectPeriod: 0 });
   t.after(() => publisher.endAsync());

@@ -57,8 +57,11 @@ test('long polling: a session keeps messages between requests and a waiting requ
 
   const startedMs = Date.now();
   const waiting = poll(first.session, 20_000);
-  setTimeout(() => void mosquittoPub({ port: server.ports.mqtt }, 'devices/d1/telemetry', '{"n":3}', { qos: 1 }), 300);
+  // subscribers get a telemetry message before its publisher's PUBACK, which waits for the ack log:
+  // the publish is awaited too, so the broker is not closed under it
+  const published = new Promise((resolve) => setTimeout(() => resolve(mosquittoPub({ port: server.ports.mqtt }, 'devices/d1/telemetry', '{"n":3}', { qos: 1 })), 300));
   const third = await waiting;
+  await published;
   assert.deepEqual(third.messages.map((m) => Buffer.from(m.payload, 'base64').toString()), ['{"n":3}']);
   assert.ok(Date.now() - startedMs < 15_000, 'the request returned on the message, not at the end of its wait');
 });
