@@ -202,12 +202,18 @@ function afterDrain(conn: Duplex, cb: () => void): void {
   conn.on('close', done);
 }
 
-/** A message already seen from this broker (cluster birth resets) is not delivered twice; as aedes' own dedupe. */
+/**
+ * A message routed to a client through two of its subscriptions arrives twice in a row: the second
+ * is dropped. aedes' own dedupe also drops any message whose counter is below the last one seen, but
+ * counters are taken when a packet is read and messages are routed in the order their persistence
+ * and acknowledgement steps finish (a retained message waits for its commit), so that rule dropped
+ * messages that were never delivered.
+ */
 function isFresh(client: FlowClient, packet: RoutedPacket): boolean {
   const id = packet.brokerId;
   if (!id) return true;
   const counter = packet.brokerCounter ?? 0;
-  if ((client.duplicates[id] ?? 0) >= counter) return false;
+  if (client.duplicates[id] === counter) return false;
   client.duplicates[id] = counter;
   return true;
 }
