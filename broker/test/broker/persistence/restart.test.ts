@@ -12,8 +12,10 @@ import { waitFor } from '../../../../test/support/net.ts';
 
 const queued = 1000;
 
-async function connect(url: string, options: IClientOptions): Promise<{ client: MqttClient; sessionPresent: boolean }> {
+/** `onMessage` is attached before the CONNACK: queued messages may come in the same read as it. */
+async function connect(url: string, options: IClientOptions, onMessage?: (topic: string, payload: Buffer) => void): Promise<{ client: MqttClient; sessionPresent: boolean }> {
   const client = mqtt.connect(url, { reconnectPeriod: 0, ...options });
+  if (onMessage) client.on('message', onMessage);
   const sessionPresent = await new Promise<boolean>((resolve, reject) => {
     client.once('connect', (connack) => resolve(connack.sessionPresent));
     client.once('error', reject);
@@ -64,10 +66,9 @@ for (const how of ['SIGTERM', 'SIGKILL'] as const) {
     t.after(() => second.stop());
     const statuses = await mosquittoSub({ port: second.ports.mqtt }, 'devices/+/status', { qos: 1 });
     t.after(() => statuses.stop());
-    const back = await connect(second.mqttUrl, { clientId: 'backend-1', clean: false });
-    t.after(() => back.client.end(true));
     const received: string[] = [];
-    back.client.on('message', (_topic, payload) => received.push(payload.toString()));
+    const back = await connect(second.mqttUrl, { clientId: 'backend-1', clean: false }, (_topic, payload) => received.push(payload.toString()));
+    t.after(() => back.client.end(true));
     assert.equal(back.sessionPresent, true, '[MQTT-3.2.2-2] the session stored before the restart is resumed');
     await waitFor(() => received.includes('marker'), 30_000, 'the queued messages up to the marker');
     assert.deepEqual(received, [...Array.from({ length: queued }, (_, i) => String(i)), 'marker'], 'every queued message, once, in order');
