@@ -14,7 +14,8 @@ import { waitFor } from '../../../test/support/net.ts';
 const publishers = 50;
 const pipelined = 20;
 const window = 100;
-const runMs = Number(process.env.TELEMQ_FLOW_TEST_MS ?? 6000);
+/** the run lasts until the subscriber has this many messages, however long that takes on this machine */
+const targetMessages = Number(process.env.TELEMQ_FLOW_TEST_MESSAGES ?? 15_000);
 const maxRssBytes = 300 * 1024 * 1024;
 
 for (const transport of ['tcp', 'ws'] as const) {
@@ -60,11 +61,10 @@ for (const transport of ['tcp', 'ws'] as const) {
     });
 
     let peakRss = 0;
-    const until = Date.now() + runMs;
-    while (Date.now() < until) {
-      await new Promise((r) => setTimeout(r, 250));
-      peakRss = Math.max(peakRss, await rssBytes(broker.child.pid!));
-    }
+    const startedMs = Date.now();
+    const sampler = setInterval(() => void rssBytes(broker.child.pid!).then((bytes) => (peakRss = Math.max(peakRss, bytes)), () => {}), 250);
+    await waitFor(() => delivered >= targetMessages, 150_000, `${targetMessages} messages at the subscriber`).finally(() => clearInterval(sampler));
+    const runMs = Date.now() - startedMs;
     running = false;
     await Promise.all(loops);
     const total = acked.reduce((a, b) => a + b, 0);
