@@ -5,6 +5,7 @@ import type { MqttBroker } from '../broker/mqtt-broker.ts';
 import type { TransportKind } from '../broker/types.ts';
 import type { Logger } from '../logger.ts';
 import type { ConnectionGate } from './gate.ts';
+import { joinSocketWrites } from './joined-writes.ts';
 import type { TrafficMeter } from './traffic.ts';
 
 export interface TcpListenerOptions {
@@ -25,6 +26,7 @@ export function createTcpListener(options: TcpListenerOptions): net.Server {
     // 'error' with no listener would end the process.
     socket.on('error', (err) => log.debug({ remoteAddress, err: err.message }, 'socket error'));
     socket.setNoDelay(true);
+    joinSocketWrites(socket);
     const admitted = gate.admit(kind, remoteAddress);
     if (!admitted.ok) {
       log.debug({ remoteAddress, reason: admitted.reason }, 'connection refused');
