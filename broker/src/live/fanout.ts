@@ -170,7 +170,11 @@ export function createFanout(broker: Pick<MqttBroker, 'subscribe'>, backlog: Bac
         me.cursors.delete(f);
       },
     );
-    const logs = () => [...me.cursors].map(([filter, from]) => ({ filter, from, entry: entries.get(filter)! }));
+    /** its filters' logs (none for a filter whose broker subscription failed) */
+    const logs = () => [...me.cursors].flatMap(([filter, from]) => {
+      const log = entries.get(filter)?.log;
+      return log ? [{ filter, from, log, readers: entries.get(filter)!.readers.size }] : [];
+    });
     return {
       get filters() {
         return sub.filters;
@@ -180,27 +184,26 @@ export function createFanout(broker: Pick<MqttBroker, 'subscribe'>, backlog: Bac
       take() {
         const lost = noDrops();
         let items: LiveItem[] = [];
-        for (const { filter, from, entry } of logs()) {
-          const log = entry.log!;
+        for (const { filter, from, log, readers } of logs()) {
           const got = log.readFrom(from);
           const l = log.lostFrom(from);
           lost.budget += l.budget;
           lost['session-queue-full'] += l['session-queue-full'];
           me.cursors.set(filter, log.end);
-          if (entry.readers.size === 1) log.release(log.end);
+          if (readers === 1) log.release(log.end);
           items = items.length === 0 ? got : items.concat(got);
         }
         if (me.cursors.size > 1) items = items.sort((a, b) => a.seq - b.seq).filter((item, i) => i === 0 || items[i - 1]!.seq !== item.seq);
         return { items, lost };
       },
-      pending: () => logs().reduce((n, { from, entry }) => n + entry.log!.pendingFrom(from), 0),
+      pending: () => logs().reduce((n, { from, log }) => n + log.pendingFrom(from), 0),
       watch(onItem) {
         watcher = onItem;
-        for (const { entry } of logs()) entry.sinks.add(onItem);
+        for (const filter of me.cursors.keys()) entries.get(filter)?.sinks.add(onItem);
       },
       unwatch() {
         if (!watcher) return;
-        for (const { entry } of logs()) entry.sinks.delete(watcher);
+        for (const filter of me.cursors.keys()) entries.get(filter)?.sinks.delete(watcher);
         watcher = null;
       },
     };

@@ -34,13 +34,13 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveRoutesDeps): 
   const budget = createByteBudget(config.budgetBytes);
   const fanout = createFanout(deps.broker, createBacklog({ maxMessages: config.maxSessionMessages, maxBytes: config.maxSessionBytes, budget }));
   // The registry and the metrics ask the polling routes, which need them first.
-  const late: Pick<PollRoutes, 'abandoned' | 'receiving'> = { abandoned: () => undefined, receiving: () => 0 };
+  const late: Pick<PollRoutes, 'abandoned' | 'receiving' | 'waiting'> = { abandoned: () => undefined, receiving: () => 0, waiting: () => 0 };
   const registry = createSessionRegistry({ maxSessions: config.maxSessions, maxSessionsPerUser: config.maxSessionsPerUser, abandoned: () => late.abandoned() });
-  const metrics = createLiveMetrics(deps.metrics, { budget, registry, receivingPollSessions: () => late.receiving(), filters: fanout.filterCount });
+  const metrics = createLiveMetrics(deps.metrics, { budget, registry, receivingPollSessions: () => late.receiving(), waitingPollRequests: () => late.waiting(), filters: fanout.filterCount });
   const shared = { fanout, access: deps.access, log: deps.log, metrics, registry, budget, config };
   const sse = registerSseRoute(app, shared);
   const poll = registerPollRoute(app, shared);
-  Object.assign(late, { abandoned: poll.abandoned, receiving: poll.receiving });
+  Object.assign(late, { abandoned: poll.abandoned, receiving: poll.receiving, waiting: poll.waiting });
   return {
     async close() {
       await Promise.all([sse.close(), poll.close()]);

@@ -25,7 +25,7 @@ export interface PollDeps {
   log: Logger;
   metrics: LiveMetrics;
   registry: SessionRegistry;
-  config: Pick<LiveConfig, 'maxWaitMs' | 'pollGraceMs' | 'sessionIdleMs' | 'maxSessionMessages' | 'maxSessionBytes'>;
+  config: Pick<LiveConfig, 'maxWaitMs' | 'pollBatchMs' | 'pollGraceMs' | 'sessionIdleMs' | 'maxSessionMessages' | 'maxSessionBytes'>;
 }
 
 interface PollSession extends LiveSession {
@@ -50,6 +50,8 @@ interface PollSession extends LiveSession {
 export interface PollRoutes {
   /** sessions still receiving messages */
   receiving(): number;
+  /** requests waiting for a message */
+  waiting(): number;
   /** the session stopped longest ago, if one has stopped */
   abandoned(): LiveSession | undefined;
   close(): Promise<void>;
@@ -131,7 +133,8 @@ export function registerPollRoute(app: FastifyInstance, deps: PollDeps): PollRou
   function waitForMessage(s: PollSession, reader: FanoutReader, waitMs: number, reply: FastifyReply): Promise<void> {
     s.waiter?.(); // an earlier request on this session answers now
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, waitMs);
+      let timer = setTimeout(done, waitMs);
+      let woken = false;
       function done(): void {
         clearTimeout(timer);
         reply.raw.off('close', done);
@@ -141,7 +144,13 @@ export function registerPollRoute(app: FastifyInstance, deps: PollDeps): PollRou
         resolve();
       }
       s.waiter = done;
-      reader.watch((item) => mayReceive(deps.access, s.identity, item) && done());
+      // The first message starts the batch; what comes within pollBatchMs goes in the same answer.
+      reader.watch((item) => {
+        if (woken || !mayReceive(deps.access, s.identity, item)) return;
+        woken = true;
+        clearTimeout(timer);
+        timer = setTimeout(done, config.pollBatchMs);
+      });
       reply.raw.on('close', done);
     });
   }
@@ -210,6 +219,7 @@ export function registerPollRoute(app: FastifyInstance, deps: PollDeps): PollRou
 
   return {
     receiving: () => [...sessions.values()].filter((s) => s.reader).length,
+    waiting: () => [...sessions.values()].filter((s) => s.waiter).length,
     abandoned() {
       let oldest: PollSession | undefined;
       for (const s of sessions.values()) if (!s.reader && !s.waiter && (!oldest || s.lastSeenMs < oldest.lastSeenMs)) oldest = s;
