@@ -113,7 +113,7 @@ export function createFanout(broker: Pick<MqttBroker, 'subscribe'>, backlog: Bac
     await (await entry.unsubscribe.catch(() => async () => {}))();
   }
   /** applies a change of filters: `attach` runs synchronously for each new one, before the broker confirms */
-  function changer(attach: (filter: string, entry: Entry) => void, detach: (filter: string, entry: Entry) => void): FanoutSubscription {
+  function changer(attach: (filter: string, entry: Entry) => void, detach: (filter: string, entry: Entry | undefined) => void): FanoutSubscription {
     let current: string[] = [];
     const apply = async (next: string[]) => {
       const gone = current.filter((f) => !next.includes(f));
@@ -126,9 +126,8 @@ export function createFanout(broker: Pick<MqttBroker, 'subscribe'>, backlog: Bac
       });
       const releases = gone.map((f) => {
         const entry = entries.get(f);
-        if (!entry) return undefined;
         detach(f, entry);
-        return release(f, entry);
+        return entry && release(f, entry);
       });
       await Promise.all([...waits, ...releases]);
     };
@@ -150,7 +149,7 @@ export function createFanout(broker: Pick<MqttBroker, 'subscribe'>, backlog: Bac
     };
     return changer(
       (_f, entry) => entry.sinks.add(sink),
-      (_f, entry) => entry.sinks.delete(sink),
+      (_f, entry) => entry?.sinks.delete(sink),
     );
   }
 
@@ -165,8 +164,8 @@ export function createFanout(broker: Pick<MqttBroker, 'subscribe'>, backlog: Bac
         if (watcher) entry.sinks.add(watcher);
       },
       (f, entry) => {
-        entry.readers.delete(me);
-        if (watcher) entry.sinks.delete(watcher);
+        entry?.readers.delete(me);
+        if (watcher) entry?.sinks.delete(watcher);
         me.cursors.delete(f);
       },
     );
