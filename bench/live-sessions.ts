@@ -2,7 +2,7 @@
 // /healthz answers meanwhile, and what a client that keeps polling receives.
 //
 //   node --conditions=source --import tsx bench/live-sessions.ts \
-//     [--sessions 2000] [--users 2000] [--rate 500] [--seconds 25] [--runs 3] [--concurrency 100] [--tree DIR]
+//     [--sessions 2000] [--users 2000] [--rate 500] [--seconds 25] [--runs 3] [--concurrency 100] [--tree DIR] [--cpu-prof DIR]
 //
 // Each run starts the real broker (main.ts, embedded store, auth required) as its own process, publishes
 // --rate msg/s of telemetry from 50 devices over one MQTT connection, lets it settle 10 s (the control:
@@ -13,6 +13,7 @@
 // another (5 s timeout). Medians over the runs. Results: a table on stdout and
 // bench/results/live-sessions-<time>.json. --tree runs the broker of another checkout of this
 // repository (for a before/after comparison) inside this one, so that it finds its node_modules.
+// --cpu-prof DIR writes the broker's V8 CPU profile of each run there (open it in Chrome DevTools).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
@@ -29,6 +30,7 @@ const seconds = Number(flagValue('seconds', '25'));
 const runs = Number(flagValue('runs', '3'));
 const concurrency = Number(flagValue('concurrency', '100'));
 const tree = flagValue('tree', '');
+const cpuProfDir = flagValue('cpu-prof', '');
 const { startBrokerProcess } = (tree ? await import(path.resolve(tree, 'test/support/broker-process.ts')) : { startBrokerProcess: startHere }) as { startBrokerProcess: typeof startHere };
 const secret = 'bench-secret-0123456789-abcdefghijklmnop';
 const filter = 'devices/+/telemetry';
@@ -130,7 +132,7 @@ async function openSessions(httpUrl: string, tokens: string[]): Promise<{ opened
 async function oneRun(run: number): Promise<RunResult> {
   const broker = await startBrokerProcess(
     { TELEMQ_AUTH: 'required', TELEMQ_JWT_SECRET: secret, TELEMQ_ADMIN_PASSWORD: 'bench-admin-pass', TELEMQ_LOG_LEVEL: 'warn' },
-    { config: { guards: { publishRatePerSec: 0, connectAttemptsPerIpPerMin: 1_000_000 } } },
+    { config: { guards: { publishRatePerSec: 0, connectAttemptsPerIpPerMin: 1_000_000 } }, nodeArgs: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(cpuProfDir)}`] : [] },
   );
   const pid = broker.child.pid!;
   try {

@@ -44,6 +44,11 @@ export function receivedBy<T extends { message: Pick<PublishedMessage, 'topic'> 
   };
 }
 
+/** whether the identity may receive the message: a granted filter wider than a deny pattern does not bring its topics */
+export function mayReceive(access: Pick<AccessControl, 'acl'>, identity: Identity, item: { message: Pick<PublishedMessage, 'topic'> }): boolean {
+  return canReceive(access.acl, identity, item.message.topic);
+}
+
 /** `?filter=a&filter=b` as fastify parses it: a string or an array. */
 export function filtersOf(query: unknown): string[] {
   const raw = (query as { filter?: unknown } | undefined)?.filter;

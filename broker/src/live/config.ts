@@ -6,6 +6,8 @@ export const liveConfigSchema = z.object({
   heartbeatMs: z.number().int().min(1000).default(15_000),
   /** longest a poll request waits for a message */
   maxWaitMs: z.number().int().min(0).default(30_000),
+  /** a waiting poll request woken by a message answers this much later, with all that came meanwhile: a busy filter costs a request per batch, not per message */
+  pollBatchMs: z.number().int().min(0).max(1000).default(50),
   /** a poll session with no request waiting this long past its last answer stops receiving */
   pollGraceMs: z.number().int().min(100).default(5000),
   /** a poll session without a request this long is forgotten */

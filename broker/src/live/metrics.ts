@@ -19,6 +19,8 @@ export interface LiveGauges {
   registry: SessionRegistry;
   /** polling sessions still receiving (a request waiting, or one answered a moment ago) */
   receivingPollSessions: () => number;
+  /** polling requests waiting for a message */
+  waitingPollRequests: () => number;
   /** broker subscriptions the fallbacks hold (one per distinct filter) */
   filters: () => number;
 }
@@ -34,6 +36,7 @@ export function createLiveMetrics(metrics: Registry, gauges: LiveGauges): LiveMe
   new Gauge({ name: 'telemq_live_sse_streams', help: 'open Server-Sent Events streams', registers, collect() { this.set(count('sse')); } });
   new Gauge({ name: 'telemq_live_poll_sessions', help: 'long-polling sessions', registers, collect() { this.set(count('poll')); } });
   new Gauge({ name: 'telemq_live_poll_sessions_receiving', help: 'long-polling sessions still receiving messages', registers, collect() { this.set(gauges.receivingPollSessions()); } });
+  new Gauge({ name: 'telemq_live_poll_requests_waiting', help: 'long-polling requests waiting for a message', registers, collect() { this.set(gauges.waitingPollRequests()); } });
   new Gauge({ name: 'telemq_live_subscriptions', help: 'broker subscriptions held for the fallbacks (one per distinct filter)', registers, collect() { this.set(gauges.filters()); } });
   new Gauge({ name: 'telemq_live_buffered_bytes', help: 'bytes held for all fallback sessions', registers, collect() { this.set(gauges.budget.usedBytes); } });
   new Gauge({ name: 'telemq_live_buffered_bytes_peak', help: 'the most bytes ever held for all fallback sessions at once', registers, collect() { this.set(gauges.budget.peakBytes); } });

@@ -1,19 +1,21 @@
 // GET /api/poll?filter=F[&filter=G][&session=S][&waitMs=N]: long polling for clients without
-// WebSocket or EventSource. A session queues messages between requests (bounded in messages and
-// bytes, within the budget shared by all fallback sessions); with no request waiting for
+// WebSocket or EventSource. A session keeps its messages between requests (bounded in messages and
+// bytes, within the budget shared by all fallback sessions) as a cursor in each filter's shared log,
+// so a session between requests costs nothing per message; with no request waiting for
 // `pollGraceMs` past its last answer it stops receiving, and after `sessionIdleMs` it is forgotten.
 // The same session with other filters changes its subscriptions in place.
 // POST /api/poll/close?session=S ends a session at once (navigator.sendBeacon on pagehide).
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AccessControl } from '../auth/index.ts';
-import { topicMatches, type Identity } from '../contract/index.ts';
+import type { Identity } from '../contract/index.ts';
 import type { Logger } from '../logger.ts';
-import { authenticate, authorizeFilters, filtersOf, filtersProblem, receivedBy } from './access.ts';
+import { authenticate, authorizeFilters, filtersOf, filtersProblem, mayReceive } from './access.ts';
+import { newestWithin } from './backlog.ts';
 import type { LiveConfig } from './config.ts';
-import type { Fanout, FanoutSubscription, LiveItem } from './fanout.ts';
+import type { Fanout, FanoutReader } from './fanout.ts';
 import type { LiveMetrics } from './metrics.ts';
-import { createSessionQueue, type ByteBudget, type SessionQueue } from './queue.ts';
+import { noDrops } from './queue.ts';
 import type { EndReason, LiveSession, SessionRegistry } from './sessions.ts';
 import type { WireSubscribed } from './wire.ts';
 
@@ -23,18 +25,20 @@ export interface PollDeps {
   log: Logger;
   metrics: LiveMetrics;
   registry: SessionRegistry;
-  budget: ByteBudget;
-  config: Pick<LiveConfig, 'maxWaitMs' | 'pollGraceMs' | 'sessionIdleMs' | 'maxSessionMessages' | 'maxSessionBytes'>;
+  config: Pick<LiveConfig, 'maxWaitMs' | 'pollBatchMs' | 'pollGraceMs' | 'sessionIdleMs' | 'maxSessionMessages' | 'maxSessionBytes'>;
 }
 
 interface PollSession extends LiveSession {
   /** an unguessable random capability: knowing it is enough to close the session */
   readonly id: string;
+  /** as of its latest request: what it may receive is checked when its messages are taken */
+  identity: Identity;
   answer: WireSubscribed;
   filterKey: string;
-  /** null once the session has stopped receiving */
-  sub: FanoutSubscription | null;
-  readonly queue: SessionQueue;
+  /** its place in its filters' logs; null once the session has stopped receiving */
+  reader: FanoutReader | null;
+  /** taken when the session ended with a request waiting, for that request */
+  last: string | null;
   lastAnswerMs: number;
   lastSeenMs: number;
   waiter: (() => void) | null;
@@ -46,6 +50,8 @@ interface PollSession extends LiveSession {
 export interface PollRoutes {
   /** sessions still receiving messages */
   receiving(): number;
+  /** requests waiting for a message */
+  waiting(): number;
   /** the session stopped longest ago, if one has stopped */
   abandoned(): LiveSession | undefined;
   close(): Promise<void>;
@@ -63,25 +69,24 @@ export function registerPollRoute(app: FastifyInstance, deps: PollDeps): PollRou
     for (const s of sessions.values()) {
       if (s.waiter) continue;
       if (nowMs - s.lastSeenMs > config.sessionIdleMs) s.end('idle');
-      else if (s.sub && nowMs - s.lastAnswerMs > config.pollGraceMs) stopReceiving(s);
+      else if (s.reader && nowMs - s.lastAnswerMs > config.pollGraceMs) stopReceiving(s);
     }
+    deps.fanout.compact();
   }
   function stopReceiving(s: PollSession): void {
-    void s.sub?.close();
-    s.sub = null;
     s.gap = true;
-    metrics.uncollected('poll', s.queue.clear());
+    leave(s);
   }
-  async function receive(s: PollSession, identity: Identity): Promise<void> {
-    const sub = deps.fanout.subscribe(
-      receivedBy(deps.access, identity, (item: LiveItem) => {
-        s.queue.push(item);
-        metrics.sessionBytes(s.queue.bytes);
-        s.waiter?.();
-      }),
-    );
-    s.sub = sub;
-    await sub.set(s.answer.granted);
+  /** stops reading the logs; what it had not collected is counted */
+  function leave(s: PollSession): void {
+    if (!s.reader) return;
+    metrics.uncollected('poll', s.reader.pending());
+    void s.reader.close();
+    s.reader = null;
+  }
+  async function receive(s: PollSession): Promise<void> {
+    s.reader = deps.fanout.reader();
+    await s.reader.set(s.answer.granted);
   }
 
   function open(identity: Identity, filters: string[], gap: boolean): PollSession | null {
@@ -90,10 +95,11 @@ export function registerPollRoute(app: FastifyInstance, deps: PollDeps): PollRou
       id: randomUUID(),
       subject: identity.subject,
       transport: 'poll',
+      identity,
       answer: authorizeFilters(deps.access, identity, filters),
       filterKey: keyOf(filters),
-      sub: null,
-      queue: createSessionQueue({ maxMessages: config.maxSessionMessages, maxBytes: config.maxSessionBytes, budget: deps.budget }),
+      reader: null,
+      last: null,
       lastAnswerMs: nowMs,
       lastSeenMs: nowMs,
       waiter: null,
@@ -111,30 +117,40 @@ export function registerPollRoute(app: FastifyInstance, deps: PollDeps): PollRou
     sessions.delete(s.id);
     deps.registry.leave(s);
     metrics.ended('poll', reason);
-    void s.sub?.close();
-    s.sub = null;
-    // A waiting request still answers with what was queued; otherwise nobody will collect it.
-    if (s.waiter) s.waiter();
-    else metrics.uncollected('poll', s.queue.clear());
+    // A waiting request still answers with what was held; otherwise nobody will collect it.
+    if (s.waiter) {
+      s.last = answerOf(s);
+      s.waiter();
+    }
+    leave(s);
   }
-  async function refilter(s: PollSession, identity: Identity, filters: string[]): Promise<void> {
-    s.answer = authorizeFilters(deps.access, identity, filters);
+  async function refilter(s: PollSession, filters: string[]): Promise<void> {
+    s.answer = authorizeFilters(deps.access, s.identity, filters);
     s.filterKey = keyOf(filters);
-    const { granted } = s.answer;
-    s.queue.retain((item) => granted.some((f) => topicMatches(f, item.message.topic)));
-    await s.sub?.set(granted);
+    // Messages held for filters it keeps stay; a new filter delivers from now on.
+    await s.reader?.set(s.answer.granted);
   }
-  function waitForMessage(s: PollSession, waitMs: number, reply: FastifyReply): Promise<void> {
+  function waitForMessage(s: PollSession, reader: FanoutReader, waitMs: number, reply: FastifyReply): Promise<void> {
     s.waiter?.(); // an earlier request on this session answers now
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, waitMs);
+      let timer = setTimeout(done, waitMs);
+      let woken = false;
       function done(): void {
         clearTimeout(timer);
         reply.raw.off('close', done);
-        if (s.waiter === done) s.waiter = null;
+        if (s.waiter !== done) return resolve();
+        s.waiter = null;
+        reader.unwatch();
         resolve();
       }
       s.waiter = done;
+      // The first message starts the batch; what comes within pollBatchMs goes in the same answer.
+      reader.watch((item) => {
+        if (woken || !mayReceive(deps.access, s.identity, item)) return;
+        woken = true;
+        clearTimeout(timer);
+        timer = setTimeout(done, config.pollBatchMs);
+      });
       reply.raw.on('close', done);
     });
   }
@@ -159,25 +175,29 @@ export function registerPollRoute(app: FastifyInstance, deps: PollDeps): PollRou
       answerNow = true;
     } else {
       s.lastSeenMs = Date.now();
+      s.identity = identity;
       if (keyOf(filters) !== s.filterKey) {
-        await refilter(s, identity, filters);
+        await refilter(s, filters);
         answerNow = true;
       }
     }
-    if (!s.sub && !s.ended) {
-      await receive(s, identity);
+    if (!s.reader && !s.ended) {
+      await receive(s);
       answerNow = true;
     }
     const waitMs = Math.min(Math.max(Number(query.waitMs) || 0, 0), config.maxWaitMs);
-    if (!answerNow && !s.ended && s.queue.length === 0 && waitMs > 0) await waitForMessage(s, waitMs, reply);
+    if (!answerNow && s.reader && s.reader.pending() === 0 && waitMs > 0) await waitForMessage(s, s.reader, waitMs, reply);
     // A client that went away leaves its messages for its next request.
     if (reply.raw.destroyed || !reply.raw.socket || reply.raw.socket.destroyed) return reply.code(204).send();
-    return reply.header('cache-control', 'no-store').type('application/json; charset=utf-8').send(answerOf(s));
+    return reply.header('cache-control', 'no-store').type('application/json; charset=utf-8').send(s.last ?? answerOf(s));
   });
 
   function answerOf(s: PollSession): string {
-    const { items, dropped } = s.queue.take();
+    const taken = s.reader?.take() ?? { items: [], lost: noDrops() };
+    const { lost: dropped } = taken;
+    const items = newestWithin(taken.items.filter((i) => mayReceive(deps.access, s.identity, i)), config.maxSessionMessages, config.maxSessionBytes, dropped);
     metrics.droppedTally('poll', dropped);
+    metrics.sessionBytes(items.reduce((n, i) => n + i.bytes, 0));
     const gap = s.gap;
     s.gap = false;
     s.lastAnswerMs = s.lastSeenMs = Date.now();
@@ -198,10 +218,11 @@ export function registerPollRoute(app: FastifyInstance, deps: PollDeps): PollRou
   });
 
   return {
-    receiving: () => [...sessions.values()].filter((s) => s.sub).length,
+    receiving: () => [...sessions.values()].filter((s) => s.reader).length,
+    waiting: () => [...sessions.values()].filter((s) => s.waiter).length,
     abandoned() {
       let oldest: PollSession | undefined;
-      for (const s of sessions.values()) if (!s.sub && !s.waiter && (!oldest || s.lastSeenMs < oldest.lastSeenMs)) oldest = s;
+      for (const s of sessions.values()) if (!s.reader && !s.waiter && (!oldest || s.lastSeenMs < oldest.lastSeenMs)) oldest = s;
       return oldest;
     },
     async close() {

@@ -1,12 +1,13 @@
 // The fallbacks under a memory budget, against the real broker: SSE streams end with their
-// connection and count against their user's cap; abandoned polling sessions under a flood stay
+// connection and count against their user's cap; polling sessions on one filter share one log of
+// its messages, so abandoned ones hold nothing of their own; abandoned sessions under a flood stay
 // within the per-session and shared byte bounds (read from /metrics), and pay for the budget
 // themselves: a client that keeps polling loses nothing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startTestApp } from '../../../test/support/app.ts';
 import mqtt from 'mqtt';
-import { mosquittoPub } from '../../../test/support/mosquitto-clients.ts';
+import { mosquittoPub, mosquittoPubLines } from '../../../test/support/mosquitto-clients.ts';
 import { waitFor } from '../../../test/support/net.ts';
 import { securedConfig, signToken } from '../auth/helpers.ts';
 import { keepPolling, metric, openSse, poll, payloads } from './helpers.ts';
@@ -47,18 +48,40 @@ test("SSE streams and poll sessions share a user's cap: the oldest stream is end
   await waitFor(() => second.events.length === 2 && bobs.events.length === 2, 5000, 'the other streams still deliver');
 });
 
+test('poll sessions on one filter share its log: what 50 abandoned sessions hold is what one would', async (t) => {
+  const server = await startTestApp({ auth: { mode: 'none' }, live: { pollGraceMs: 60_000, maxSessionsPerUser: 100 } });
+  t.after(() => server.close());
+  const sessions = await Promise.all(Array.from({ length: 50 }, () => poll(server.httpUrl, { filters: [telemetry] })));
+  const lines = Array.from({ length: 10 }, (_, i) => `{"n":${i}}`);
+  await mosquittoPubLines({ port: server.ports.mqtt }, 'devices/d1/telemetry', lines);
+  // Each message is held once for all 50: 20 bytes of topic, 12 of base64 and 40 of JSON around them.
+  // mosquitto_pub at QoS 1 is done once every line is acknowledged, so routed to every session.
+  const first = await poll(server.httpUrl, { session: sessions[0]!.session, filters: [telemetry] });
+  assert.deepEqual(payloads(first), lines);
+  assert.equal(await metric(server.httpUrl, 'telemq_live_buffered_bytes'), lines.length * (20 + 12 + 40), 'held once, not once per session');
+  assert.equal(await metric(server.httpUrl, 'telemq_live_buffered_bytes_peak'), lines.length * (20 + 12 + 40));
+  const rest = await Promise.all(sessions.slice(1).map((s) => poll(server.httpUrl, { session: s.session, filters: [telemetry] })));
+  for (const r of rest) assert.deepEqual(payloads(r), lines, 'every session gets every message');
+  await waitFor(async () => (await metric(server.httpUrl, 'telemq_live_buffered_bytes')) === 0, 5000, 'the log to let go of what all have read');
+  assert.equal(await metric(server.httpUrl, 'telemq_live_dropped_total'), 0);
+});
+
 test('abandoned poll sessions under a flood stay within the byte bounds and pay for the budget; a live client loses nothing', async (t) => {
   const live = { budgetBytes: 1024 * 1024, maxSessionBytes: 256 * 1024, pollGraceMs: 60_000, maxSessionsPerUser: 100 };
   // No publish rate limit and no bridge: the flood goes as fast as MQTT.js sends it.
   const server = await startTestApp({ auth: { mode: 'none' }, guards: { publishRatePerSec: 0 }, bridge: { enabled: false }, live });
   t.after(() => server.close());
-  const abandoned = await Promise.all(Array.from({ length: 20 }, () => poll(server.httpUrl, { filters: [telemetry] })));
+  // Sessions on one filter share its log: the abandoned ones ask for 12 other filters that match
+  // the same topics (and 8 for the live client's), so that 13 logs hold the flood.
+  const others = ['#', '+/#', 'devices/#', '+/+/#', 'devices/+/#', '+/+/+', 'devices/+/+', '+/+/telemetry', '+/+/telemetry/#', 'devices/+/telemetry/#', '+/+/+/#', 'devices/+/+/#'];
+  const filters = [...others, ...Array.from({ length: 8 }, () => telemetry)];
+  const abandoned = await Promise.all(filters.map((f) => poll(server.httpUrl, { filters: [f] })));
   const keeper = await poll(server.httpUrl, { filters: [telemetry] });
   const client = keepPolling(server.httpUrl, keeper.session, [telemetry]);
   t.after(() => client.stop());
 
-  // 20 sessions × 5,000 messages of ~190 wire bytes: eighteen times what the budget holds. The
-  // live client's few messages between requests stay well under its share (1 MiB / 21 sessions).
+  // 13 logs × 5,000 messages of ~190 wire bytes: twelve times what the budget holds. The live
+  // client's few messages between requests stay well under its share (1 MiB / 13 logs).
   const lines = Array.from({ length: 5000 }, (_, i) => JSON.stringify({ n: i, temp: 21.5, humidity: 40.25, pad: 'x'.repeat(80) }));
   const publisher = await mqtt.connectAsync(server.mqttUrl, { reconnectPeriod: 0 });
   t.after(() => publisher.endAsync(true));
@@ -81,9 +104,9 @@ test('abandoned poll sessions under a flood stay within the byte bounds and pay 
   assert.equal(await metric(server.httpUrl, 'telemq_live_dropped_total'), 0, 'the live client lost nothing, the others have not been told yet');
 
   // The abandoned sessions come back once: each lost messages, counted by reason when it is told.
-  const answers = await Promise.all(abandoned.map((a) => poll(server.httpUrl, { session: a.session, filters: [telemetry] })));
+  const answers = await Promise.all(abandoned.map((a, i) => poll(server.httpUrl, { session: a.session, filters: [filters[i]!] })));
   for (const a of answers) {
-    assert.ok(a.dropped > 0);
+    assert.ok(a.dropped > 0, `${a.granted[0]} lost messages`);
     assert.equal(payloads(a).at(-1), 'marker', 'a full queue keeps the newest');
     assert.ok(JSON.stringify(a.messages).length <= live.maxSessionBytes);
   }

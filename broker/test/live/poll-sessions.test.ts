@@ -2,6 +2,7 @@
 // id (as navigator.sendBeacon does), stopping and being forgotten when nobody asks, per-user caps.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import mqtt from 'mqtt';
 import { startTestApp } from '../../../test/support/app.ts';
 import { mosquittoPub, mosquittoPubLines } from '../../../test/support/mosquitto-clients.ts';
 import { waitFor } from '../../../test/support/net.ts';
@@ -28,6 +29,21 @@ test('a filter change updates the session in place: same session, new subscripti
   const next = await poll(server.httpUrl, { session: first.session, filters: [status], waitMs: 5000 });
   assert.deepEqual(payloads(next), ['online'], 'only the new filter delivers (telemetry was routed first)');
   assert.equal(await metric(server.httpUrl, 'telemq_live_poll_sessions'), 1);
+});
+
+test('a waiting request woken by a message answers with all that came within live.pollBatchMs: a request per batch, not per message', async (t) => {
+  const server = await startTestApp({ auth: { mode: 'none' }, live: { pollBatchMs: 1000 } });
+  t.after(() => server.close());
+  const first = await poll(server.httpUrl, { filters: [status] });
+  const publisher = await mqtt.connectAsync(server.mqttUrl, { reconnectPeriod: 0 });
+  t.after(() => publisher.endAsync(true));
+  const waiting = poll(server.httpUrl, { session: first.session, filters: [status], waitMs: 20_000 });
+  await waitFor(async () => (await metric(server.httpUrl, 'telemq_live_poll_requests_waiting')) === 1, 5000, 'the request to wait');
+  // Each PUBACK comes once the message is routed: the second is published after the first woke the request.
+  await publisher.publishAsync('devices/d1/status', 'one', { qos: 1 });
+  await publisher.publishAsync('devices/d2/status', 'two', { qos: 1 });
+  assert.deepEqual(payloads(await waiting), ['one', 'two']);
+  assert.equal(await metric(server.httpUrl, 'telemq_live_poll_requests_waiting'), 0);
 });
 
 test('POST /api/poll/close ends a session at once, by its id alone, whatever body a beacon sends', async (t) => {
