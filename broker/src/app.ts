@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { registerAuthHook } from './api/auth-hook.ts';
 import { registerConsoleSettingsRoute } from './api/console-settings.ts';
 import { registerDeviceTokensRoute } from './api/device-tokens.ts';
 import { registerDevicesRoutes, createPresence, retainedStatusIds, storedDeviceIds, type Presence } from './api/devices.ts';
@@ -269,13 +270,14 @@ async function openHttp(w: Wiring): Promise<Close> {
   const [access, store, broker, bridge] = [need(w, 'access'), need(w, 'store'), need(w, 'broker'), need(w, 'bridge')];
   const https = t.tls ? { cert: readFileSync(t.tls.certFile), key: readFileSync(t.tls.keyFile) } : null;
   const http = (w.http = createHttpServer({ log: w.log.child({ module: 'http' }), consoleDir: w.deps.consoleDir ?? defaultConsoleDir, https }));
+  registerAuthHook(http, access);
   registerHealthRoutes(http, { metrics, notReadyReasons: () => (w.isClosing() ? ['shutting down'] : bridge.notReadyReasons()) });
   registerLoginRoute(http, access);
   registerHistoryRoutes(http, { store, access });
   registerDevicesRoutes(http, { store, presence: need(w, 'presence'), access });
   registerPublishRoute(http, { broker, access, limits: config.guards, metrics });
-  registerConsoleSettingsRoute(http, { config: config.console, access, wsPath: t.ws.path, mqttPort: () => w.ports?.mqtt ?? 0 });
-  registerDeviceTokensRoute(http, { access, secret: config.auth.mode === 'none' ? null : ensureSecret(config.dataDir, config.auth.jwtSecret, w.log) });
+  registerConsoleSettingsRoute(http, { config: config.console, wsPath: t.ws.path, mqttPort: () => w.ports?.mqtt ?? 0 });
+  registerDeviceTokensRoute(http, { secret: config.auth.mode === 'none' ? null : ensureSecret(config.dataDir, config.auth.jwtSecret, w.log) });
   const live = registerLiveRoutes(http, { broker, access, log: w.log.child({ module: 'live' }), metrics, config: config.live });
   // the fallbacks' sessions end first, then the server stops answering
   return async () => {
