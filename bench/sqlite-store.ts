@@ -16,7 +16,8 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { createLogger } from '../broker/src/logger.ts';
-import { createShapeCache, JsonPoint, scanFlatJson } from '../broker/src/stores/json-point.ts';
+import { createShapeCache, scanFlatJson } from '../broker/src/points/flat-json.ts';
+import { createJsonPoint, createPayloadSlab } from '../broker/src/points/json-point.ts';
 import { encodeBatch, transferables } from '../broker/src/stores/sqlite/point-batch.ts';
 import { createSqliteStore } from '../broker/src/stores/sqlite/sqlite-store.ts';
 import { defaultSchema, type Point } from '../broker/src/stores/types.ts';
@@ -65,10 +66,11 @@ async function encoding(): Promise<void> {
   }
   // Points as the bridge makes them from flat JSON payloads: fresh each batch, fields not yet parsed.
   const shapes = createShapeCache();
+  const slab = createPayloadSlab();
   const jsonBatch = (b: number): Point[] =>
     batch((b * batchPoints) % fleet, b).map((p) => {
       const payload = Buffer.from(JSON.stringify({ ...p.fields, ts: p.timestampMs }));
-      return new JsonPoint(p.measurement, p.tags, payload, scanFlatJson(payload, 'ts', shapes)!.shape, p.timestampMs);
+      return createJsonPoint(slab, p.measurement, p.tags, payload, scanFlatJson(payload, 'ts', shapes)!.shape, p.timestampMs);
     });
   const jsonWays: Record<string, (points: Point[]) => void> = {
     'JsonPoints, fields parsed here': (points) => ways['flat arrays']!(points.map((p) => ({ measurement: p.measurement, tags: p.tags, fields: p.fields, timestampMs: p.timestampMs }))),

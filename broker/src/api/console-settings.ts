@@ -3,8 +3,8 @@
 // device connects (for the console's onboarding). Any authenticated caller may read it.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { AccessControl } from '../auth/index.ts';
 import type { ConsoleSettings, FieldFormat } from '../contract/index.ts';
+import { identityOf } from './auth-hook.ts';
 
 const fieldFormatSchema = z
   .object({
@@ -45,16 +45,14 @@ export type ConsoleConfig = z.infer<typeof consoleConfigSchema>;
 
 export interface ConsoleSettingsDeps {
   config: ConsoleConfig;
-  access: Pick<AccessControl, 'authenticateRequest' | 'acl'>;
   wsPath: string;
   /** the bound MQTT over TCP port (known after listen) */
   mqttPort(): number;
 }
 
 export function registerConsoleSettingsRoute(app: FastifyInstance, deps: ConsoleSettingsDeps): void {
-  app.get('/api/console-settings', async (req, reply) => {
-    const identity = await deps.access.authenticateRequest(req.headers);
-    if (!identity) return reply.code(401).send({ error: 'unauthorized', message: 'a valid bearer token is required' });
+  app.get('/api/console-settings', { config: { auth: 'user' } }, async (req) => {
+    const identity = identityOf(req);
     const body: ConsoleSettings = {
       fields: deps.config.fields,
       staleAfterIntervals: deps.config.staleAfterIntervals,

@@ -5,7 +5,6 @@ import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
 import { isTopicSafeSubject } from '../auth/acl.ts';
-import type { AccessControl } from '../auth/index.ts';
 import type { DeviceTokenResponse } from '../contract/index.ts';
 
 const unitsMs = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -34,16 +33,12 @@ export async function mintDeviceToken(secret: string, deviceId: string, ttlMs: n
 const deviceTokenRequest = z.object({ deviceId: z.string().min(1).max(128), ttl: z.string().default('30d') }).strict();
 
 export interface DeviceTokensRouteDeps {
-  access: Pick<AccessControl, 'authenticateRequest'>;
   /** the HS256 secret; null when tokens are not HS256-signed here (auth none) */
   secret: string | null;
 }
 
 export function registerDeviceTokensRoute(app: FastifyInstance, deps: DeviceTokensRouteDeps): void {
-  app.post('/api/device-tokens', { bodyLimit: 4096 }, async (req, reply) => {
-    const identity = await deps.access.authenticateRequest(req.headers);
-    if (!identity) return reply.code(401).send({ error: 'unauthorized', message: 'a valid bearer token is required' });
-    if (identity.role !== 'admin') return reply.code(403).send({ error: 'forbidden', message: 'only an admin may mint device tokens' });
+  app.post('/api/device-tokens', { bodyLimit: 4096, config: { auth: 'admin' } }, async (req, reply) => {
     if (!deps.secret) return reply.code(404).send({ error: 'auth_disabled', message: 'authentication is off: devices need no token' });
     const parsed = deviceTokenRequest.safeParse(req.body);
     if (!parsed.success) return reply.code(400).send({ error: 'invalid_request', message: 'expected JSON {"deviceId": string, "ttl"?: "30d"}' });

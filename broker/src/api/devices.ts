@@ -7,6 +7,7 @@ import type { MqttBroker } from '../broker/mqtt-broker.ts';
 import { parseDeviceTopic, topics, type DeviceStatus, type DeviceSummary, type DevicesResponse } from '../contract/index.ts';
 import type { TelemetryStore } from '../stores/types.ts';
 import { mayRead } from './history.ts';
+import { identityOf } from './auth-hook.ts';
 
 export interface Presence {
   status(deviceId: string): DeviceStatus | undefined;
@@ -54,13 +55,12 @@ export async function storedDeviceIds(store: Pick<TelemetryStore, 'devices'>): P
 export interface DevicesRouteDeps {
   store: TelemetryStore;
   presence: Presence;
-  access: Pick<AccessControl, 'authenticateRequest' | 'acl'>;
+  access: Pick<AccessControl, 'acl'>;
 }
 
 export function registerDevicesRoutes(app: FastifyInstance, deps: DevicesRouteDeps): void {
-  app.get('/api/devices', async (req, reply) => {
-    const identity = await deps.access.authenticateRequest(req.headers);
-    if (!identity) return reply.code(401).send({ error: 'unauthorized', message: 'a valid bearer token is required' });
+  app.get('/api/devices', { config: { auth: 'user' } }, async (req, reply) => {
+    const identity = identityOf(req);
     let records;
     try {
       records = await deps.store.devices();

@@ -7,10 +7,11 @@ import { z } from 'zod';
 import type { AccessControl } from '../auth/index.ts';
 import { topics, type ApiError, type HistoryResponse, type Identity } from '../contract/index.ts';
 import type { HistoryRequest, TelemetryStore } from '../stores/types.ts';
+import { identityOf } from './auth-hook.ts';
 
 export interface HistoryRouteDeps {
   store: TelemetryStore;
-  access: Pick<AccessControl, 'authenticateRequest' | 'acl'>;
+  access: Pick<AccessControl, 'acl'>;
   /** most points in one answer */
   maxPoints?: number;
 }
@@ -73,9 +74,8 @@ function fail(error: string, message: string): ApiError {
 
 export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryRouteDeps): void {
   const maxPoints = deps.maxPoints ?? 10_000;
-  app.get('/api/history', async (req, reply) => {
-    const identity = await deps.access.authenticateRequest(req.headers);
-    if (!identity) return reply.code(401).send(fail('unauthorized', 'a valid bearer token is required'));
+  app.get('/api/history', { config: { auth: 'user' } }, async (req, reply) => {
+    const identity = identityOf(req);
     const parsed = historyQuerySchema.safeParse(req.query);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;

@@ -11,10 +11,11 @@ import type { MqttBroker } from '../broker/mqtt-broker.ts';
 import { topicNameProblem, topicProblemText, type ApiError, type PublishResponse } from '../contract/index.ts';
 import type { GuardsConfig } from '../guards/config.ts';
 import { createTokenBucket, type TokenBucket } from '../guards/token-bucket.ts';
+import { identityOf } from './auth-hook.ts';
 
 export interface PublishRouteDeps {
   broker: Pick<MqttBroker, 'publish'>;
-  access: Pick<AccessControl, 'authenticateRequest' | 'acl'>;
+  access: Pick<AccessControl, 'acl'>;
   limits: Pick<GuardsConfig, 'maxPacketBytes' | 'publishRatePerSec' | 'publishBurst' | 'maxTopicLength' | 'maxTopicLevels'>;
   metrics: Registry;
   now?: () => number;
@@ -61,9 +62,12 @@ export function registerPublishRoute(app: FastifyInstance, deps: PublishRouteDep
 
   // base64 grows a payload by 4/3; the JSON around it is small.
   const bodyLimit = Math.ceil((limits.maxPacketBytes * 4) / 3) + 4096;
-  app.post('/api/publish', { bodyLimit }, async (req, reply) => {
-    const identity = await deps.access.authenticateRequest(req.headers);
-    if (!identity) return reply.code(401).send(answer('unauthorized', { error: 'unauthorized', message: 'a valid bearer token is required' }));
+  // the auth hook answers 401 before the handler runs; counted here with the other results
+  const onResponse = async (_req: unknown, reply: { statusCode: number }) => {
+    if (reply.statusCode === 401) results.inc({ result: 'unauthorized' });
+  };
+  app.post('/api/publish', { bodyLimit, config: { auth: 'user' }, onResponse }, async (req, reply) => {
+    const identity = identityOf(req);
     const parsed = publishRequest.safeParse(req.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;

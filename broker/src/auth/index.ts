@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Registry } from 'prom-client';
 import { openHooks, type BrokerHooks } from '../broker/types.ts';
 import type { Identity, LoginResponse } from '../contract/index.ts';
-import { createRefusals } from '../guards/refusals.ts';
+import type { Refusals } from '../guards/refusals.ts';
 import type { Logger } from '../logger.ts';
 import type { VerifyUpgrade } from '../transport/websocket.ts';
 import { canReceive, createTopicAcl } from './acl.ts';
@@ -58,6 +58,8 @@ export interface AccessControlDeps {
   dataDir: string;
   log: Logger;
   metrics: Registry;
+  /** the one refusal counter, shared with guards */
+  refusals: Refusals;
   limiter?: AuthFailureLimiter;
   /** where the generated admin login is shown once; default stdout (never the log) */
   print?: (text: string) => void;
@@ -70,7 +72,7 @@ export async function createAccessControl(deps: AccessControlDeps): Promise<Acce
   if (config.mode === 'none') return anonymousAccess(log);
 
   const limiter = deps.limiter ?? noLimit;
-  const refusals = createRefusals(deps.metrics, log);
+  const { refusals } = deps;
   const secret = ensureSecret(deps.dataDir, config.jwtSecret, log);
   const tokens = createTokenService({
     secret,
@@ -100,19 +102,19 @@ export async function createAccessControl(deps: AccessControlDeps): Promise<Acce
     async authorizePublish(client, message) {
       const identity = client.context.identity;
       if (identity && acl.canPublish(identity, message.topic)) return 'allow';
-      refusals.refuse('forbidden_publish', client.context, { clientId: client.id, topic: message.topic });
+      refusals.refuse('forbidden-publish', client.context, { clientId: client.id, topic: message.topic });
       return config.disconnectOnForbiddenPublish ? 'disconnect' : 'deny';
     },
     async authorizeSubscribe(client, filter) {
       const identity = client.context.identity;
       if (identity && acl.canSubscribe(identity, filter)) return true;
-      refusals.refuse('forbidden_subscribe', client.context, { clientId: client.id, filter });
+      refusals.refuse('forbidden-subscribe', client.context, { clientId: client.id, filter });
       return false;
     },
     authorizeForward(client, topic) {
       const identity = client.context.identity;
       if (identity && canReceive(acl, identity, topic)) return true;
-      refusals.refuse('forbidden_forward', null);
+      refusals.refuse('forbidden-forward', null);
       return false;
     },
   };
@@ -126,7 +128,7 @@ export async function createAccessControl(deps: AccessControlDeps): Promise<Acce
     const check = await tokens.verify(token);
     if (check.ok && acl.knowsRole(check.identity.role)) return { ok: true, token };
     limiter.recordFailure(remoteAddress);
-    refusals.refuse('upgrade_bad_token', remoteAddress, { remoteAddress, why: check.ok ? 'unknown_role' : check.reason });
+    refusals.refuse('upgrade-bad-token', remoteAddress, { remoteAddress, why: check.ok ? 'unknown-role' : check.reason });
     return { ok: false, status: 401, reason: 'invalid token' };
   };
 
@@ -143,17 +145,17 @@ export async function createAccessControl(deps: AccessControlDeps): Promise<Acce
     },
     async login(username, password, remoteAddress) {
       const user = await passwords.check(username, password, remoteAddress);
-      if (!user.ok && user.reason === 'failed_auth_rate') {
-        refusals.refuse('failed_auth_rate', remoteAddress, { remoteAddress });
+      if (!user.ok && user.reason === 'failed-auth-rate') {
+        refusals.refuse('failed-auth-rate', remoteAddress, { remoteAddress });
         return { ok: false, status: 429, reason: 'too many failed logins; try again later' };
       }
-      if (!user.ok && user.reason === 'password_check_busy') {
-        refusals.refuse('password_check_busy', remoteAddress, { remoteAddress });
+      if (!user.ok && user.reason === 'password-check-busy') {
+        refusals.refuse('password-check-busy', remoteAddress, { remoteAddress });
         return { ok: false, status: 503, reason: 'too many logins at once; try again shortly' };
       }
       if (!user.ok) {
         // the name only when it is a user: a mistyped password in the name field stays out of the log
-        refusals.refuse('bad_password', remoteAddress, { remoteAddress, ...(users.has(username) ? { username } : {}) });
+        refusals.refuse('bad-password', remoteAddress, { remoteAddress, ...(users.has(username) ? { username } : {}) });
         return { ok: false, status: 401, reason: 'bad user name or password' };
       }
       const { token, expiresAtMs } = await tokens.sign({ subject: username, role: user.role }, config.loginTokenTtlSec);

@@ -19,7 +19,7 @@ import type { Role } from '../contract/index.ts';
 import type { AttemptOutcome, AuthFailureLimiter } from './index.ts';
 import { isCheapHash, verifyMachineSecret, verifyPassword, type PasswordStore } from './passwords.ts';
 
-export type PasswordRefusal = 'bad_password' | 'failed_auth_rate' | 'password_check_busy';
+export type PasswordRefusal = 'bad-password' | 'failed-auth-rate' | 'password-check-busy';
 export type PasswordCheck = { ok: true; role: Role } | { ok: false; reason: PasswordRefusal };
 
 export interface PasswordCheckerDeps {
@@ -112,7 +112,7 @@ export function createPasswordChecker(deps: PasswordCheckerDeps): PasswordChecke
 
   async function scryptCheck(username: string, secret: string, hash: string | undefined, remoteAddress: string): Promise<true | PasswordRefusal> {
     const reservation = limiter.reserve(remoteAddress, username);
-    if (!reservation.ok) return 'failed_auth_rate';
+    if (!reservation.ok) return 'failed-auth-rate';
     let outcome: AttemptOutcome = 'not_checked';
     try {
       const checked = await queue.run(async () => {
@@ -121,9 +121,9 @@ export function createPasswordChecker(deps: PasswordCheckerDeps): PasswordChecke
         if (hash === undefined) return (await verifyPassword(secret, await users.dummyHash())) && false;
         return verifyPassword(secret, hash);
       });
-      if (!checked.ok) return 'password_check_busy';
+      if (!checked.ok) return 'password-check-busy';
       outcome = checked.value ? 'succeeded' : 'failed';
-      return checked.value || 'bad_password';
+      return checked.value || 'bad-password';
     } finally {
       reservation.settle(outcome);
     }
@@ -141,14 +141,14 @@ export function createPasswordChecker(deps: PasswordCheckerDeps): PasswordChecke
         hashes.inc({ scheme: 'hmac-sha256' });
         if (verifyMachineSecret(secret, record.hash)) return { ok: true, role: record.role };
         limiter.recordFailure(remoteAddress);
-        return { ok: false, reason: 'bad_password' };
+        return { ok: false, reason: 'bad-password' };
       }
       const result = await scryptCheck(username, secret, record?.hash, remoteAddress);
       if (result !== true) return { ok: false, reason: result };
-      if (!record) return { ok: false, reason: 'bad_password' };
+      if (!record) return { ok: false, reason: 'bad-password' };
       // the role as the file says now (it may have changed while the hash ran)
       const current = users.find(username);
-      if (!current || current.hash !== record.hash) return { ok: false, reason: 'bad_password' };
+      if (!current || current.hash !== record.hash) return { ok: false, reason: 'bad-password' };
       cache.add(username, secret, record.hash, Date.now());
       return { ok: true, role: current.role };
     },

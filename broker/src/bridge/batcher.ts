@@ -1,5 +1,5 @@
 // Collects points into batches bounded by size (maxBatchPoints) and age (flushIntervalMs).
-import type { Point } from '../stores/types.ts';
+import type { Point } from '../points/point.ts';
 
 export interface Batch {
   points: Point[];

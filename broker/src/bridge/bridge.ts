@@ -9,8 +9,8 @@ import type { MqttBroker } from '../broker/mqtt-broker.ts';
 import type { AcknowledgeHold, PublishedMessage } from '../broker/types.ts';
 import { topicMatches } from '../contract/index.ts';
 import type { Logger } from '../logger.ts';
-import { JsonPoint, type FieldShape } from '../stores/json-point.ts';
-import { kindOf, type FieldKind, type Point, type TelemetryStore } from '../stores/types.ts';
+import { kindOf, type FieldKind, type FieldShape, type Point } from '../points/point.ts';
+import type { TelemetryStore } from '../stores/types.ts';
 import { openAckLog } from './ack-log.ts';
 import { createArrivalClock } from './arrival-clock.ts';
 import { createBatcher } from './batcher.ts';
@@ -112,7 +112,7 @@ export async function createBridge(deps: BridgeDeps): Promise<Bridge> {
 
   function conflictingField(point: Point): string | null {
     const fields = fieldsOf(point.measurement);
-    if (point instanceof JsonPoint) {
+    if (point.kind === 'json') {
       const { shape } = point;
       if (agreedShapes.get(shape) === point.measurement) return null;
       for (let f = 0; f < shape.fields.length; f++) {

@@ -2,8 +2,8 @@
 // when the rules are compiled.
 import protobuf from 'protobufjs';
 import { AppError } from '../errors.ts';
-import { createShapeCache, scanFlatJson, type FlatJson } from '../stores/json-point.ts';
-import type { FieldValue } from '../stores/types.ts';
+import { createShapeCache, scanFlatJson, type FlatJson } from '../points/flat-json.ts';
+import type { FieldValue } from '../points/point.ts';
 import type { BridgeCodec } from './config.ts';
 
 /** Decoded fields, or for a flat JSON object only its shape (the fields stay in the payload's bytes). */

@@ -2,9 +2,13 @@
 // memory; once the store falls behind or fails, batches go to the spool, which is replayed (oldest
 // first, exponential backoff between failed attempts) before anything newer is written directly.
 // Invariant: while the spool holds points, the memory queue is empty, so order is spool, then memory.
+//
+// The writer's life is a state union with named transitions (delivery-state.ts); a batch submitted
+// once it is closed goes straight to the spool.
 import type { Logger } from '../logger.ts';
 import type { TelemetryStore, WriteOutcome } from '../stores/types.ts';
 import type { Batch } from './batcher.ts';
+import { createDeliveryState, type DeliveryStateKind } from './delivery-state.ts';
 import type { BridgeMetrics } from './metrics.ts';
 import type { Spool } from './spool.ts';
 
@@ -24,8 +28,18 @@ export interface DeliveryOptions {
   onSettled?: (batch: Batch) => void;
 }
 
+/** The lanes of one step writing queued batches, and what the store refused during it. */
+interface WriteStep {
+  lanes: number;
+  refused: Batch[];
+  refusedReason: string;
+  done: () => void;
+}
+
 export interface Delivery {
   submit(batch: Batch): void;
+  /** where the writer is in its life (the diagram in delivery-state.ts) */
+  readonly state: DeliveryStateKind;
   /** the last write attempt failed and points are being spooled */
   readonly isStoreDown: boolean;
   /** points waiting in memory or in the spool */
@@ -43,12 +57,21 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   const arrival = new WeakMap<Batch, number>();
   let arrivals = 0;
   const inArrivalOrder = (batches: Iterable<Batch>) => [...batches].sort((a, b) => arrival.get(a)! - arrival.get(b)!);
+  /** failed writes in a row; the store is down while this is above 0 */
   let failures = 0;
-  let closing = false;
-  let abandoned = false;
-  /** resolves the wait for work (idle) or the backoff pause (after a failure) */
-  let wake: (() => void) | null = null;
-  let cutBackoff: (() => void) | null = null;
+  const life = createDeliveryState();
+  /** the step writing queued batches, while one runs */
+  let writeStep: WriteStep | null = null;
+  const isClosed = () => life.kind === 'closed';
+
+  /** closing → closed; abandoned: what is in flight and queued is spooled for the next start */
+  function finish(abandoned: boolean): void {
+    life.finish(abandoned);
+    if (abandoned) {
+      toSpool([...inArrivalOrder(inflight), ...queue.splice(0)], 'prepend');
+      inflight.clear();
+    }
+  }
 
   const pointsOf = (batches: readonly Batch[]) => batches.reduce((n, b) => n + b.points.length, 0);
 
@@ -62,30 +85,6 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       log.warn({ droppedPoints: dropped, spoolBytes: spool.bytes }, 'spool full: points dropped');
     }
   }
-
-  /** new work ends an idle wait but not a backoff pause; closing ends both */
-  function kick(all = false): void {
-    const w = wake;
-    wake = null;
-    w?.();
-    if (all) {
-      const c = cutBackoff;
-      cutBackoff = null;
-      c?.();
-    }
-  }
-
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        cutBackoff = null;
-        resolve();
-      }, ms);
-      cutBackoff = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
 
   async function write(batch: Batch): Promise<WriteOutcome> {
     const end = metrics.writeSeconds.startTimer();
@@ -106,19 +105,19 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     failures = 0;
   }
 
-  async function failed(reason: string): Promise<void> {
+  function failed(reason: string): Promise<void> {
     failures++;
     if (failures === 1) log.warn({ reason }, 'telemetry store unavailable: spooling');
-    if (!closing) await pause(Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** Math.min(failures - 1, 20)));
+    return life.backOff(Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** Math.min(failures - 1, 20)));
   }
 
   /** The oldest spooled batch to the store, one at a time, so the spool drains in order. */
   async function replayOne(): Promise<boolean> {
-    if (closing) return false; // the spool is replayed at the next start
+    if (life.kind === 'closing') return false; // the spool is replayed at the next start
     const batch = spool.peek();
     if (!batch) return false;
     const outcome = await write(batch);
-    if (abandoned) return false;
+    if (isClosed()) return false;
     if (outcome.ok || !outcome.retryable) {
       settle(batch, outcome);
       spool.ack();
@@ -128,37 +127,31 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     return true;
   }
 
-  /** Writes of the current writeQueued step: lanes running, batches refused, and its end. */
-  let lanes = 0;
-  let refused: Batch[] = [];
-  let refusedReason = '';
-  let lanesDone: (() => void) | null = null;
-
-  async function lane(): Promise<void> {
-    lanes++;
+  async function lane(step: WriteStep): Promise<void> {
+    step.lanes++;
     try {
-      while (queue.length > 0 && refused.length === 0 && !abandoned) {
+      while (queue.length > 0 && step.refused.length === 0 && !isClosed()) {
         const batch = queue.shift()!;
         inflight.add(batch);
         const outcome = await write(batch);
         inflight.delete(batch);
-        if (abandoned) return;
+        if (isClosed()) return;
         if (outcome.ok || !outcome.retryable) {
           settle(batch, outcome);
           options.onSettled?.(batch);
         } else {
-          refused.push(batch);
-          refusedReason = outcome.reason;
+          step.refused.push(batch);
+          step.refusedReason = outcome.reason;
         }
       }
     } finally {
-      if (--lanes === 0) lanesDone?.();
+      if (--step.lanes === 0) step.done();
     }
   }
 
   /** Starts lanes while fewer than maxWritesInFlight run and batches wait; called again as batches arrive. */
-  function fillLanes(): void {
-    while (lanes < options.maxWritesInFlight && queue.length > 0 && refused.length === 0 && !abandoned) void lane();
+  function fillLanes(step: WriteStep): void {
+    while (step.lanes < options.maxWritesInFlight && queue.length > 0 && step.refused.length === 0 && !isClosed()) void lane(step);
   }
 
   /**
@@ -168,35 +161,33 @@ export function createDelivery(options: DeliveryOptions): Delivery {
    */
   async function writeQueued(): Promise<boolean> {
     if (queue.length === 0) return false;
-    refused = [];
-    const done = new Promise<void>((resolve) => (lanesDone = resolve));
-    fillLanes();
-    await done;
-    lanesDone = null;
-    if (abandoned) return false;
-    if (refused.length > 0) {
-      toSpool([...inArrivalOrder(refused), ...queue.splice(0)], 'prepend');
-      await failed(refusedReason);
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const step: WriteStep = (writeStep = { lanes: 0, refused: [], refusedReason: '', done });
+    fillLanes(step);
+    await finished;
+    writeStep = null;
+    if (isClosed()) return false;
+    if (step.refused.length > 0) {
+      toSpool([...inArrivalOrder(step.refused), ...queue.splice(0)], 'prepend');
+      await failed(step.refusedReason);
     }
     return true;
   }
 
-  const step = () => (spool.isEmpty ? writeQueued() : replayOne());
-
   async function run(): Promise<void> {
-    while (!abandoned) {
+    while (!isClosed()) {
       let worked = false;
       try {
-        worked = await step();
+        worked = await (spool.isEmpty ? writeQueued() : replayOne());
       } catch (err) {
         log.error({ err }, 'delivery step failed');
-        await pause(options.retryBaseMs);
+        await life.backOff(options.retryBaseMs);
       }
-      if (!worked) {
-        if (closing) return;
-        if (queue.length > 0 || !spool.isEmpty) continue; // work arrived while this step ran
-        await new Promise<void>((resolve) => (wake = resolve));
-      }
+      if (worked || isClosed()) continue;
+      if (life.kind === 'closing') return finish(false);
+      if (queue.length > 0 || !spool.isEmpty) continue; // work arrived while this step ran
+      await life.waitForWork();
     }
   }
   const running = run();
@@ -204,16 +195,16 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   return {
     submit(batch) {
       arrival.set(batch, arrivals++);
-      if (closing && abandoned) {
-        toSpool([batch], 'append');
-        return;
-      }
+      if (isClosed()) return toSpool([batch], 'append');
       if (!spool.isEmpty || queue.length >= options.maxQueuedBatches) toSpool([...queue.splice(0), batch], 'append');
       else {
         queue.push(batch);
-        if (lanesDone !== null) fillLanes(); // a write step is running: give the batch a lane of its own if one is free
+        if (writeStep) fillLanes(writeStep); // a write step is running: give the batch a lane of its own if one is free
       }
-      kick();
+      life.wake();
+    },
+    get state() {
+      return life.kind;
     },
     get isStoreDown() {
       return failures > 0;
@@ -226,19 +217,14 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       return candidates.length === 0 ? null : Math.min(...candidates);
     },
     async close() {
-      closing = true;
-      kick(true);
+      if (life.kind === 'closing' || life.kind === 'closed') return running;
+      life.beginClosing();
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), options.closeTimeoutMs ?? 5000)));
       const result = await Promise.race([running.then(() => 'done' as const), timedOut]);
       clearTimeout(timer);
-      if (result === 'timeout') {
-        abandoned = true;
-        // The store did not answer in time: keep what is in flight and queued for the next start.
-        toSpool([...inArrivalOrder(inflight), ...queue.splice(0)], 'prepend');
-        inflight.clear();
-        kick(true);
-      }
+      // The store did not answer in time: keep what is in flight and queued for the next start.
+      if (result === 'timeout' && !isClosed()) finish(true);
     },
   };
 }

@@ -3,8 +3,8 @@
 // I/O: it is a pure function of its arguments and the compiled rules.
 import { levelsMatch } from '../contract/index.ts';
 import { AppError } from '../errors.ts';
-import { JsonPoint } from '../stores/json-point.ts';
-import type { Point } from '../stores/types.ts';
+import { createJsonPoint, createPayloadSlab } from '../points/json-point.ts';
+import type { Point } from '../points/point.ts';
 import { compileCodec, type Decoder } from './codecs.ts';
 import type { BridgeRule } from './config.ts';
 
@@ -43,6 +43,8 @@ export function compileRules(rules: readonly BridgeRule[]): Mapper {
   const compiled = rules.map(compileRule);
   const routes = new Map<string, Route>();
   const validFieldNames = new Set<string>();
+  /** where this mapper's JsonPoints keep their payload bytes */
+  const slab = createPayloadSlab();
 
   function routeOf(topic: string): Route {
     const levels = topic.split('/');
@@ -87,7 +89,7 @@ export function compileRules(rules: readonly BridgeRule[]): Mapper {
       if (!decoded.ok) return { ok: false, reason: 'undecodable', detail: decoded.detail };
       const timestampMs = decoded.timestampMs ?? receivedAtMs;
       // The scan takes only non-empty printable ASCII keys, so a shape's names need no check.
-      if ('shape' in decoded) return { ok: true, rule: route.rule.name, point: new JsonPoint(route.measurement, route.tags, payload, decoded.shape, timestampMs) };
+      if ('shape' in decoded) return { ok: true, rule: route.rule.name, point: createJsonPoint(slab, route.measurement, route.tags, payload, decoded.shape, timestampMs) };
       for (const field in decoded.fields) if (!isValidFieldName(field)) return invalidName(field);
       return { ok: true, rule: route.rule.name, point: { measurement: route.measurement, tags: route.tags, fields: decoded.fields, timestampMs } };
     },

@@ -5,14 +5,14 @@ import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, type Registry } from 'prom-client';
 import type { AuthFailureLimiter } from '../auth/index.ts';
+import type { BoundRefusal } from '../broker/client-bounds.ts';
 import { ConnackCode, type BrokerHooks, type ClientRef, type ConnectionContext, type ProtocolViolation } from '../broker/types.ts';
-import type { Logger } from '../logger.ts';
 import type { ConnectionGate } from '../transport/gate.ts';
 import type { VerifyUpgrade } from '../transport/websocket.ts';
 import type { GuardsConfig } from './config.ts';
 import { createFrameLimit } from './frame-limit.ts';
 import { createAuthFailureLimiter, createLimitingGate } from './per-ip.ts';
-import { createRefusals, type RefusalReason } from './refusals.ts';
+import { brokerRefusal, type RefusalReason, type Refusals } from './refusals.ts';
 import { createTokenBucket, type TokenBucket } from './token-bucket.ts';
 
 export interface Guards {
@@ -24,15 +24,16 @@ export interface Guards {
   guardConnection(stream: Duplex, context: ConnectionContext): void;
   /** counts a connection the broker closed for a protocol violation */
   protocolViolation(context: ConnectionContext, violation: ProtocolViolation): void;
-  /** counts a refusal made elsewhere (the broker's per-client bounds), logged once per client and reason */
-  refuse(reason: RefusalReason, client: ClientRef, details?: Record<string, unknown>): void;
+  /** counts a refusal made by the broker's per-client bounds, logged once per client and reason */
+  refuseBound(reason: BoundRefusal, client: ClientRef): void;
   close(): Promise<void>;
 }
 
 export interface GuardsDeps {
   config: GuardsConfig;
-  log: Logger;
   metrics: Registry;
+  /** the one refusal counter, shared with auth */
+  refusals: Refusals;
 }
 
 /**
@@ -55,7 +56,7 @@ export function isAcceptableClientId(id: string, maxLength: number): boolean {
 
 export function createGuards(deps: GuardsDeps): Guards {
   const { config } = deps;
-  const refusals = createRefusals(deps.metrics, deps.log);
+  const { refusals } = deps;
   const delayed = new Counter({ name: 'telemq_publishes_delayed_total', help: 'QoS 1/2 publishes over the rate limit, slowed by not reading', registers: [deps.metrics] });
   const buckets = new WeakMap<ConnectionContext, TokenBucket>();
   /** per client, the last delayed publish: later ones wait for it, so delays never reorder a client's messages [MQTT-4.6.0-2] */
@@ -75,10 +76,10 @@ export function createGuards(deps: GuardsDeps): Guards {
   }
 
   function topicRefusal(topic: string): RefusalReason | null {
-    if (Buffer.byteLength(topic) > config.maxTopicLength) return 'topic_too_long';
+    if (Buffer.byteLength(topic) > config.maxTopicLength) return 'topic-too-long';
     let levels = 1;
     for (let i = 0; i < topic.length; i++) if (topic.charCodeAt(i) === 47) levels++;
-    return levels > config.maxTopicLevels ? 'topic_too_deep' : null;
+    return levels > config.maxTopicLevels ? 'topic-too-deep' : null;
   }
 
   function bucketOf(context: ConnectionContext): TokenBucket {
@@ -97,8 +98,8 @@ export function createGuards(deps: GuardsDeps): Guards {
       return {
         async authenticate(client, username, password) {
           if (!isAcceptableClientId(client.id, config.maxClientIdLength)) {
-            refuse('client_id_invalid', client, { length: client.id.length });
-            return { ok: false, returnCode: ConnackCode.identifierRejected, reason: 'client_id_invalid' };
+            refuse('client-id-invalid', client, { length: client.id.length });
+            return { ok: false, returnCode: ConnackCode.identifierRejected, reason: 'client-id-invalid' };
           }
           return inner.authenticate(client, username, password);
         },
@@ -112,7 +113,7 @@ export function createGuards(deps: GuardsDeps): Guards {
             const bucket = bucketOf(client.context);
             if (message.qos === 0) {
               if (!bucket.tryTake(Date.now())) {
-                refuse('publish_rate', client, { ratePerSec: config.publishRatePerSec });
+                refuse('publish-rate', client, { ratePerSec: config.publishRatePerSec });
                 return 'deny';
               }
             } else {
@@ -156,7 +157,7 @@ export function createGuards(deps: GuardsDeps): Guards {
         const check = feed(chunk);
         if (check === 'ok') return;
         stream.off('data', onData);
-        refusals.refuse(check === 'too_large' ? 'packet_too_large' : 'malformed_frame', context, { remoteAddress: context.remoteAddress, maxPacketBytes: config.maxPacketBytes });
+        refusals.refuse(check === 'too_large' ? 'packet-too-large' : 'malformed-frame', context, { remoteAddress: context.remoteAddress, maxPacketBytes: config.maxPacketBytes });
         stream.destroy();
       };
       // aedes reads with read() on 'readable'; a 'data' listener then sees each chunk as it is read,
@@ -164,9 +165,9 @@ export function createGuards(deps: GuardsDeps): Guards {
       stream.on('data', onData);
     },
     protocolViolation(context, violation) {
-      refusals.refuse(violation.reason, context, { remoteAddress: context.remoteAddress, clause: violation.clause });
+      refusals.refuse(brokerRefusal(violation.reason), context, { remoteAddress: context.remoteAddress, clause: violation.clause });
     },
-    refuse,
+    refuseBound: (reason, client) => refuse(brokerRefusal(reason), client),
     close: async () => {},
   };
 }

@@ -46,12 +46,12 @@ export function createLimitingGate(limits: PerIpLimits, refusals: Refusals): Con
   return {
     admit(transport, ip) {
       if (attempts.add(ip) > limits.connectAttemptsPerIpPerMin) {
-        refusals.refuse('connect_rate', ip, { remoteAddress: ip, transport });
+        refusals.refuse('connect-rate', ip, { remoteAddress: ip, transport });
         return { ok: false, reason: 'too many connection attempts from this address' };
       }
       const open = openByIp.get(ip) ?? 0;
       if (open >= limits.maxConnectionsPerIp) {
-        refusals.refuse('connections_per_ip', ip, { remoteAddress: ip, transport });
+        refusals.refuse('connections-per-ip', ip, { remoteAddress: ip, transport });
         return { ok: false, reason: 'too many connections from this address' };
       }
       openByIp.set(ip, open + 1);

@@ -1,18 +1,8 @@
 // One interface for every telemetry store; the bridge writes through it, the HTTP API reads through it.
 import type { Aggregation, HistoryPoint } from '../contract/index.ts';
+import type { FieldKind, FieldValue, Point } from '../points/point.ts';
 
-export type FieldValue = number | boolean | string;
-export type FieldKind = 'number' | 'boolean' | 'string';
-
-/** One row of telemetry: a series (measurement + tags) at one instant, with its fields. */
-export interface Point {
-  measurement: string;
-  /** read-only: points of one topic may share it */
-  tags: Readonly<Record<string, string>>;
-  fields: Record<string, FieldValue>;
-  /** epoch ms; with the series it is the identity of the point, so writing it again overwrites */
-  timestampMs: number;
-}
+export type { FieldKind, FieldValue, Point } from '../points/point.ts';
 
 /** A write either landed, or failed in a way worth retrying (store away), or was refused for good. */
 export type WriteOutcome =
@@ -62,8 +52,4 @@ export const defaultSchema: TelemetrySchema = { measurement: 'telemetry', device
 
 export function fieldKindKey(measurement: string, field: string): string {
   return `${measurement}\u0000${field}`;
-}
-
-export function kindOf(value: FieldValue): FieldKind {
-  return typeof value === 'number' ? 'number' : typeof value === 'boolean' ? 'boolean' : 'string';
 }

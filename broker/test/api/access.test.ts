@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Fastify from 'fastify';
+import { registerAuthHook } from '../../src/api/auth-hook.ts';
 import type { Presence } from '../../src/api/devices.ts';
 import { registerDevicesRoutes } from '../../src/api/devices.ts';
 import { registerHistoryRoutes } from '../../src/api/history.ts';
@@ -33,6 +34,7 @@ test('history and devices answer only what the caller may subscribe to', async (
   await store.write(['d1', 'd2'].map((d) => ({ measurement: 'telemetry', tags: { device_id: d }, fields: { temp: 1 }, timestampMs: T })));
   const presence: Presence = { status: () => undefined, deviceIds: () => [], close: async () => {} };
   const app = Fastify();
+  registerAuthHook(app, access);
   registerHistoryRoutes(app, { store, access });
   registerDevicesRoutes(app, { store, presence, access });
   t.after(async () => {

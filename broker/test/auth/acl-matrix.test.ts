@@ -11,6 +11,7 @@ import { startTestApp, type TestApp } from '../../../test/support/app.ts';
 import { sleep, waitFor } from '../../../test/support/net.ts';
 import { createAccessControl } from '../../src/auth/index.ts';
 import { authConfigSchema } from '../../src/auth/config.ts';
+import { createRefusals } from '../../src/guards/refusals.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetricsRegistry } from '../../src/metrics.ts';
 import { connect, refusalCount, securedConfig, signToken, subackCodes, testSecret } from './helpers.ts';
@@ -85,7 +86,7 @@ test('ACL matrix: each role over TCP and WebSocket', async (t) => {
 
           // publish: forbidden ones are dropped, allowed ones arrive, the client stays connected
           const before = watcher.topics.length;
-          const dropsBefore = await refusalCount(server.httpUrl, 'forbidden_publish');
+          const dropsBefore = await refusalCount(server.httpUrl, 'forbidden-publish');
           for (const topic of [...c.publishForbidden, ...c.publishAllowed]) await client.publishAsync(topic, 'x', { qos: 1 });
           const last = c.publishAllowed[c.publishAllowed.length - 1]!;
           await waitFor(() => watcher.topics.slice(before).includes(last), 5000, `${last} at the watcher`);
@@ -93,7 +94,7 @@ test('ACL matrix: each role over TCP and WebSocket', async (t) => {
           assert.deepEqual(seen.sort(), [...c.publishAllowed].sort());
           assert.equal(client.connected, true);
           // $SYS is refused by the broker itself before the ACL (counted as a sys-topic drop)
-          assert.equal((await refusalCount(server.httpUrl, 'forbidden_publish')) - dropsBefore, c.publishForbidden.filter((topic) => !topic.startsWith('$SYS/')).length);
+          assert.equal((await refusalCount(server.httpUrl, 'forbidden-publish')) - dropsBefore, c.publishForbidden.filter((topic) => !topic.startsWith('$SYS/')).length);
         } finally {
           await client.endAsync(true);
         }
@@ -121,6 +122,7 @@ test('delivery is re-checked with authorizeForward; Bearer tokens for the HTTP A
     dataDir,
     log: createLogger('silent'),
     metrics,
+    refusals: createRefusals(metrics, createLogger('silent')),
   });
   t.after(() => access.close());
   const device = { id: 'd1', context: { transport: 'tcp' as const, remoteAddress: '127.0.0.1', identity: { subject: 'd1', role: 'device' } } };

@@ -19,7 +19,7 @@ test('no anonymousRole: a client without credentials is refused (0x05)', async (
   t.after(() => server.close());
   assert.equal(await connackCode(server.mqttUrl, { clientId: 'anon-1' }), 5);
   assert.equal(await connackCode(server.wsUrl, { clientId: 'anon-2', username: 'someone' }), 5);
-  assert.equal(await refusalCount(server.httpUrl, 'no_credentials'), 2);
+  assert.equal(await refusalCount(server.httpUrl, 'no-credentials'), 2);
 });
 
 test('anonymousRole: anonymous clients get the role, deny patterns before allow patterns', async (t) => {
@@ -51,12 +51,12 @@ test('anonymousRole: anonymous clients get the role, deny patterns before allow 
   });
 
   await t.test('a denied publish is treated like a forbidden one: dropped and counted, still connected', async () => {
-    const before = await refusalCount(server.httpUrl, 'forbidden_publish');
+    const before = await refusalCount(server.httpUrl, 'forbidden-publish');
     await guestClient.publishAsync('public/announcements/fake', 'x', { qos: 1 });
     await guestClient.publishAsync('public/chat', 'hello', { qos: 1 });
     await waitFor(() => seenByAdmin.includes('public/chat'), 5000, 'the allowed publish');
     assert.ok(!seenByAdmin.includes('public/announcements/fake'));
-    assert.equal((await refusalCount(server.httpUrl, 'forbidden_publish')) - before, 1);
+    assert.equal((await refusalCount(server.httpUrl, 'forbidden-publish')) - before, 1);
     assert.equal(guestClient.connected, true);
   });
 

@@ -69,9 +69,9 @@ test('CONNECT authentication (HS256, passwords, device identity)', async (t) => 
   });
 
   await t.test('refusals are counted by reason', async () => {
-    assert.ok((await refusalCount(server.httpUrl, 'bad_token')) >= 10);
-    assert.ok((await refusalCount(server.httpUrl, 'client_id_mismatch')) >= 2);
-    assert.ok((await refusalCount(server.httpUrl, 'no_credentials')) >= 2);
+    assert.ok((await refusalCount(server.httpUrl, 'bad-token')) >= 10);
+    assert.ok((await refusalCount(server.httpUrl, 'client-id-mismatch')) >= 2);
+    assert.ok((await refusalCount(server.httpUrl, 'no-credentials')) >= 2);
   });
 });
 

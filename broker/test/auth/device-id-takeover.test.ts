@@ -37,7 +37,7 @@ test('device ids survive a restart: console, admin, password and anonymous sessi
     assert.equal(await connackCode(second.mqttUrl, { clientId, username: 'admin', password: adminPassword }), 5, `admin password as ${clientId}`);
     assert.equal(await connackCode(second.mqttUrl, { clientId }), 5, `anonymous as ${clientId}`);
   }
-  assert.equal(await refusalCount(second.httpUrl, 'client_id_taken'), 12);
+  assert.equal(await refusalCount(second.httpUrl, 'client-id-taken'), 12);
   // the devices themselves still connect, and other ids stay free
   assert.equal(await connackCode(second.mqttUrl, { clientId: 'd7', password: await deviceToken('d7') }), 0);
   assert.equal(await connackCode(second.mqttUrl, { clientId: 'd8', password: await deviceToken('d8') }), 0);

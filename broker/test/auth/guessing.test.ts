@@ -38,7 +38,7 @@ test('200 parallel guesses from one address: at most the limit are hashed; valid
   assert.ok(hashed >= 1 && hashed <= limit, `${hashed} guesses hashed, limit ${limit}`);
   assert.equal(codes.filter((c) => c === 4).length, hashed, 'each hashed guess is a bad password (0x04)');
   assert.equal(codes.filter((c) => c === 5).length, 200 - hashed, 'the rest are refused unchecked (0x05)');
-  assert.ok((await refusalCount(server.httpUrl, 'failed_auth_rate')) >= 200 - limit);
+  assert.ok((await refusalCount(server.httpUrl, 'failed-auth-rate')) >= 200 - limit);
 
   // after the flood the address is blocked for password checks, not for valid tokens and cheap secrets
   assert.equal(await connackCode(server.mqttUrl, { clientId: 'd2', password: await deviceToken('d2') }), 0);
@@ -132,5 +132,5 @@ test('scrypt checks are bounded: the excess is refused with 0x03 and a token che
   assert.ok(answeredWhenTokenConnected < checked, `the token connected after ${answeredWhenTokenConnected} of ${checked} checked guesses`);
   assert.equal(codes.filter((c) => c === 3).length + checked, guessCount);
   assert.equal(await scryptHashes(server.httpUrl), checked, 'a shed guess costs no hash');
-  assert.equal(await refusalCount(server.httpUrl, 'password_check_busy'), guessCount - checked);
+  assert.equal(await refusalCount(server.httpUrl, 'password-check-busy'), guessCount - checked);
 });

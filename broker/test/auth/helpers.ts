@@ -3,6 +3,7 @@ import { SignJWT, type JWTPayload } from 'jose';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
 import type { ConfigInput } from '../../src/config.ts';
+import type { RefusalReason } from '../../src/guards/refusals.ts';
 
 export const testSecret = 'test-secret-0123456789-abcdefghijklmnop';
 export const adminPassword = 'admin-pass-0123';
@@ -54,7 +55,7 @@ export async function connect(url: string, options: IClientOptions): Promise<Mqt
 }
 
 /** The value of telemq_refusals_total for one reason, read from /metrics. */
-export async function refusalCount(httpUrl: string, reason: string): Promise<number> {
+export async function refusalCount(httpUrl: string, reason: RefusalReason): Promise<number> {
   const text = await (await fetch(`${httpUrl}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith('telemq_refusals_total{') && l.includes(`reason="${reason}"`));
   return line ? Number(line.split(' ').pop()) : 0;

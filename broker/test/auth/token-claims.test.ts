@@ -43,7 +43,7 @@ test('over MQTT: a token without exp or issued in the future gets 0x04', async (
   }
   assert.equal(await connackCode(lenient.mqttUrl, { clientId: 'd1', password: noExp }), 0);
   assert.equal(await connackCode(lenient.mqttUrl, { clientId: 'd1', password: future }), 4);
-  assert.equal(await refusalCount(server.httpUrl, 'bad_token'), 4);
+  assert.equal(await refusalCount(server.httpUrl, 'bad-token'), 4);
   // the HTTP API checks tokens the same way
   assert.equal((await fetch(`${server.httpUrl}/api/devices`, { headers: { authorization: `Bearer ${await sign({ sub: 'ops', role: 'console', iat: nowSec() })}` } })).status, 401);
 });

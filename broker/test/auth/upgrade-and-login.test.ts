@@ -35,7 +35,7 @@ test('WebSocket upgrade tokens', async (t) => {
     assert.equal(await connackCode(`${server.wsUrl}?token=${good}`, { clientId: 'd2' }), 5);
   });
   await t.test('refused upgrades are counted', async () => {
-    assert.equal(await refusalCount(server.httpUrl, 'upgrade_bad_token'), 5);
+    assert.equal(await refusalCount(server.httpUrl, 'upgrade-bad-token'), 5);
   });
 });
 

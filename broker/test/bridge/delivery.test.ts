@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import { waitFor } from '../../../test/support/net.ts';
 import type { Batch } from '../../src/bridge/batcher.ts';
-import { createDelivery } from '../../src/bridge/delivery.ts';
+import { createDelivery, type DeliveryOptions } from '../../src/bridge/delivery.ts';
 import { createBridgeMetrics } from '../../src/bridge/metrics.ts';
 import { openSpool } from '../../src/bridge/spool.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -39,12 +39,12 @@ function batch(size: number): Batch {
   return { points, firstReceivedAtMs: Date.now() };
 }
 
-function setup(t: { after(fn: () => void | Promise<void>): void }, store: TelemetryStore) {
+function setup(t: { after(fn: () => void | Promise<void>): void }, store: TelemetryStore, overrides: Partial<DeliveryOptions> = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'telemq-delivery-'));
   const spool = openSpool({ dir, maxBytes: 10 * 1024 ** 2, fullPolicy: 'drop-oldest' });
   const registry = new Registry();
   const metrics = createBridgeMetrics(registry, { spoolBytes: () => spool.bytes, logBytes: () => 0, lagSeconds: () => 0 });
-  const delivery = createDelivery({ store, spool, metrics, log: createLogger('silent'), maxQueuedBatches: 2, maxWritesInFlight: 2, retryBaseMs: 10, retryMaxMs: 50, closeTimeoutMs: 300 });
+  const delivery = createDelivery({ store, spool, metrics, log: createLogger('silent'), maxQueuedBatches: 2, maxWritesInFlight: 2, retryBaseMs: 10, retryMaxMs: 50, closeTimeoutMs: 300, ...overrides });
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return { delivery, spool, registry, dir };
 }
@@ -77,6 +77,7 @@ test('delivery: submit never waits for the store, and close() spools what a hung
   assert.ok(Number(process.hrtime.bigint() - started) / 1e6 < 1000, 'submit returned at once');
   assert.equal(delivery.pendingPoints, 1000);
   await delivery.close();
+  assert.equal(delivery.state, 'closed', 'abandoned after closeTimeoutMs');
   assert.equal(written.length, 0);
   const reopened = openSpool({ dir, maxBytes: 10 * 1024 ** 2, fullPolicy: 'drop-oldest' });
   assert.equal(reopened.points, 1000, 'everything accepted is on disk for the next start');
@@ -115,4 +116,43 @@ test('delivery: a batch that arrives while another is being written gets its own
   for (const release of releases.splice(0)) release();
   await waitFor(() => delivery.pendingPoints === 0, 2000, 'all written');
   await delivery.close();
+});
+
+test('delivery state: idle until a batch arrives, writing it, idle again', async (t) => {
+  const { store, written } = fakeStore();
+  const { delivery } = setup(t, store);
+  await waitFor(() => delivery.state === 'idle', 2000, 'idle with nothing to write');
+  seq = 0;
+  delivery.submit(batch(3));
+  assert.equal(delivery.state, 'writing', 'a batch wakes the writer at once');
+  await waitFor(() => written.length === 3 && delivery.state === 'idle', 2000, 'written, then idle');
+  await delivery.close();
+  assert.equal(delivery.state, 'closed');
+});
+
+test('delivery state: a failed write backs off, then writes again when the pause is over', async (t) => {
+  const { store, written, state } = fakeStore();
+  const { delivery, spool } = setup(t, store, { retryBaseMs: 200, retryMaxMs: 200 });
+  seq = 0;
+  state.up = false;
+  delivery.submit(batch(2));
+  await waitFor(() => delivery.state === 'backing-off', 2000, 'backing off after the failed write');
+  assert.equal(spool.points, 2, 'the refused batch is spooled');
+  state.up = true;
+  await waitFor(() => written.length === 2 && delivery.state === 'idle', 5000, 'replayed after the pause');
+  await delivery.close();
+});
+
+test('delivery state: close() ends a back-off pause at once, and a batch submitted once closed is spooled', { timeout: 30_000 }, async (t) => {
+  const { store, state } = fakeStore();
+  // a pause of ten minutes: if close() waited for it, this test would time out
+  const { delivery, dir } = setup(t, store, { retryBaseMs: 600_000, retryMaxMs: 600_000, closeTimeoutMs: 600_000 });
+  seq = 0;
+  state.up = false;
+  delivery.submit(batch(2));
+  await waitFor(() => delivery.state === 'backing-off', 2000, 'backing off');
+  await delivery.close();
+  assert.equal(delivery.state, 'closed');
+  delivery.submit(batch(3)); // e.g. the batcher's last batch after the writer closed
+  assert.equal(openSpool({ dir, maxBytes: 10 * 1024 ** 2, fullPolicy: 'drop-oldest' }).points, 5, 'nothing left in memory');
 });

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { bridgeConfigSchema, type BridgeRule } from '../../src/bridge/config.ts';
 import { compileRules, type MapResult } from '../../src/bridge/mapping.ts';
-import type { Point } from '../../src/stores/types.ts';
+import type { Point } from '../../src/points/point.ts';
 
 const protoFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/reading.proto');
 const T = 1_700_000_000_000;

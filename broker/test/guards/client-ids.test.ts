@@ -49,6 +49,6 @@ test('client id matrix: console, admin (token and password) and device, TCP and 
     assert.equal(await connackCode(server.mqttUrl, { clientId: 'a+b', password: await signToken({ sub: 'a+b', role: 'device' }) }), 5);
   });
   await t.test('refusals counted', async () => {
-    assert.equal(await refusalCount(server.httpUrl, 'client_id_invalid'), 3 * (tooLong.length + controls.length + 1) + 1);
+    assert.equal(await refusalCount(server.httpUrl, 'client-id-invalid'), 3 * (tooLong.length + controls.length + 1) + 1);
   });
 });

@@ -51,7 +51,7 @@ test('maximum packet size is refused from the header, before the payload arrives
     await closed;
     await client.endAsync(true);
   }
-  assert.equal(await refusalCount(server.httpUrl, 'packet_too_large'), 3);
+  assert.equal(await refusalCount(server.httpUrl, 'packet-too-large'), 3);
 });
 
 test('per-client publish rate: QoS 0 over the limit dropped and counted, QoS 1 slowed, never dropped', async (t) => {
@@ -69,7 +69,7 @@ test('per-client publish rate: QoS 0 over the limit dropped and counted, QoS 1 s
   await device.publishAsync('devices/d1/replies/q1', 'flush', { qos: 1 });
   await waitFor(() => got.q1 === 1, 5000, 'the QoS 1 marker');
   assert.ok(got.q0 >= 20 && got.q0 < 100, `QoS 0 delivered: ${got.q0}`);
-  assert.equal((await refusalCount(server.httpUrl, 'publish_rate')) + got.q0, 200, 'every QoS 0 publish was delivered or counted');
+  assert.equal((await refusalCount(server.httpUrl, 'publish-rate')) + got.q0, 200, 'every QoS 0 publish was delivered or counted');
   assert.equal(device.connected, true);
 
   // QoS 1: 60 messages at 20/s with an empty bucket take about 3 s; all arrive
@@ -103,7 +103,7 @@ test('connections per IP: TCP closed before CONNACK, WebSocket HTTP 503', async 
   t.after(() => Promise.all(clients.map((c) => c.endAsync(true))));
   await assert.rejects(connackCode(server.mqttUrl, { clientId: 'root-3', password: await adminToken() }), /closed without CONNACK/);
   assert.equal(await upgradeStatus(server.wsUrl), 503);
-  assert.equal(await refusalCount(server.httpUrl, 'connections_per_ip'), 2);
+  assert.equal(await refusalCount(server.httpUrl, 'connections-per-ip'), 2);
   await clients[0]!.endAsync(true);
   await waitFor(async () => (await connackCode(server.mqttUrl, { clientId: 'root-4', password: await adminToken() })) === 0, 5000, 'a free slot');
 });
@@ -114,7 +114,7 @@ test('connection attempts per IP per minute', async (t) => {
   for (let i = 0; i < 3; i++) assert.equal(await connackCode(server.mqttUrl, { clientId: `root-${i}`, password: await adminToken() }), 0);
   await assert.rejects(connackCode(server.mqttUrl, { clientId: 'root-x', password: await adminToken() }), /closed without CONNACK/);
   assert.equal(await upgradeStatus(server.wsUrl), 503);
-  assert.equal(await refusalCount(server.httpUrl, 'connect_rate'), 2);
+  assert.equal(await refusalCount(server.httpUrl, 'connect-rate'), 2);
 });
 
 test('WebSocket Origin allowlist → HTTP 403', async (t) => {
@@ -141,8 +141,8 @@ test('topic length and levels: publish dropped, subscribe SUBACK 0x80', async (t
   await client.publishAsync('a/ok', 'x', { qos: 1 });
   await waitFor(() => seen.includes('a/ok'), 5000, 'the allowed message');
   assert.deepEqual(seen, ['a/ok']);
-  assert.equal(await refusalCount(server.httpUrl, 'topic_too_long'), 2);
-  assert.equal(await refusalCount(server.httpUrl, 'topic_too_deep'), 2);
+  assert.equal(await refusalCount(server.httpUrl, 'topic-too-long'), 2);
+  assert.equal(await refusalCount(server.httpUrl, 'topic-too-deep'), 2);
 });
 
 test('refusals are logged once per client, counted every time', async (t) => {
@@ -151,8 +151,8 @@ test('refusals are logged once per client, counted every time', async (t) => {
   const device = await connect(server.mqttUrl, { clientId: 'd1', password: await deviceToken('d1') });
   t.after(() => device.endAsync(true));
   for (let i = 0; i < 50; i++) await device.publishAsync('devices/d2/telemetry', 'x', { qos: 1 });
-  assert.equal(await refusalCount(server.httpUrl, 'forbidden_publish'), 50);
-  const lines = server.logs.filter((l) => l.reason === 'forbidden_publish');
+  assert.equal(await refusalCount(server.httpUrl, 'forbidden-publish'), 50);
+  const lines = server.logs.filter((l) => l.reason === 'forbidden-publish');
   assert.equal(lines.length, 1);
   assert.equal(lines[0]!.clientId, 'd1');
 });
@@ -165,5 +165,5 @@ test('failed logins and failed CONNECTs per IP are rate-limited: HTTP 429, CONNA
   // the limit is reached: even the right password is refused for now
   assert.equal((await login(adminPassword)).status, 429);
   assert.equal(await connackCode(server.mqttUrl, { clientId: 'admin-x', username: 'admin', password: adminPassword }), 5);
-  assert.ok((await refusalCount(server.httpUrl, 'failed_auth_rate')) >= 2);
+  assert.ok((await refusalCount(server.httpUrl, 'failed-auth-rate')) >= 2);
 });

@@ -114,8 +114,8 @@ test('NUL and malformed UTF-8 close the connection, counted', async (t) => {
     assert.equal(received.length, 1, 'the CONNACK and nothing else (no PUBACK)');
   });
   await t.test('counted by reason', async () => {
-    assert.equal(await refusalCount(server.httpUrl, 'nul_character'), 6);
-    assert.equal(await refusalCount(server.httpUrl, 'malformed_utf8'), badUtf8.length + 4);
-    assert.equal(await refusalCount(server.httpUrl, 'invalid_filter'), 1);
+    assert.equal(await refusalCount(server.httpUrl, 'nul-character'), 6);
+    assert.equal(await refusalCount(server.httpUrl, 'malformed-utf8'), badUtf8.length + 4);
+    assert.equal(await refusalCount(server.httpUrl, 'invalid-filter'), 1);
   });
 });

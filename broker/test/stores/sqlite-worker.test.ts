@@ -9,7 +9,8 @@ import { test, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { waitFor } from '../../../test/support/net.ts';
 import { createLogger } from '../../src/logger.ts';
-import { createShapeCache, JsonPoint, scanFlatJson } from '../../src/stores/json-point.ts';
+import { createShapeCache, scanFlatJson } from '../../src/points/flat-json.ts';
+import { createJsonPoint, createPayloadSlab } from '../../src/points/json-point.ts';
 import { createSqliteStore, type SqliteStoreOptions } from '../../src/stores/sqlite/sqlite-store.ts';
 import { defaultSchema, type HistoryRequest, type Point } from '../../src/stores/types.ts';
 
@@ -82,11 +83,12 @@ test('batches land in the order they were written', async (t) => {
 test('points that still hold their flat JSON payload are stored like plain points, mixed in one batch', async (t) => {
   const { store } = tempStore(t);
   const shapes = createShapeCache();
+  const slab = createPayloadSlab();
   const jsonPoint = (device: string, text: string) => {
     const payload = Buffer.from(text);
     const flat = scanFlatJson(payload, 'ts', shapes);
     assert.ok(flat, text);
-    return new JsonPoint('telemetry', Object.freeze({ device_id: device }), payload, flat.shape, flat.timestampMs ?? T0);
+    return createJsonPoint(slab, 'telemetry', Object.freeze({ device_id: device }), payload, flat.shape, flat.timestampMs ?? T0);
   };
   const outcome = await store.write([
     jsonPoint('j1', `{"hum":41.5,"on":true,"mode":"eco, fast","ts":${T0}}`),

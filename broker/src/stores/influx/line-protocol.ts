@@ -3,8 +3,8 @@
 // 60 % of the throughput influxd can take (bench/bridge-influx.ts). This serialiser writes the same
 // InfluxDB 1.x line protocol straight into one buffer per batch, escaping only strings that need it,
 // with series keys and field keys escaped once; a JsonPoint's values are copied from its payload.
-import { isSpace, JsonPoint, type FieldShape } from '../json-point.ts';
-import type { FieldValue, Point } from '../types.ts';
+import { isSpace } from '../../points/flat-json.ts';
+import type { FieldShape, FieldValue, JsonPoint, Point } from '../../points/point.ts';
 
 // [line protocol] measurement: comma and space; tag keys, tag values, field keys: comma, equals, space;
 // string field values: double quote and backslash.
@@ -103,7 +103,7 @@ export function toLineProtocol(points: readonly Point[]): Buffer {
   for (let i = 0; i < points.length; i++) {
     const point = points[i]!;
     const series = seriesKey(point.measurement, point.tags);
-    if (point instanceof JsonPoint) {
+    if (point.kind === 'json') {
       // the values are copied from the payload, so the payload's length bounds theirs
       reserve(series.length + prefixesOf(point.shape).bytes + (point.end - point.start) + maxTimestampBytes);
       out.set(series, at);

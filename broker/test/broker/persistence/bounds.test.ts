@@ -70,7 +70,7 @@ test('guards.maxSubscriptionsPerClient: filters past it get 0x80, counted; an un
   assert.deepEqual(await subackCodes(client, ['a/2']), [1], 'subscribing again to a held filter replaces it');
   await client.unsubscribeAsync('a/1');
   assert.deepEqual(await subackCodes(client, ['a/4', 'a/5']), [1, 128]);
-  assert.equal(await refusalCount(server.httpUrl, 'subscriptions_per_client'), 3);
+  assert.equal(await refusalCount(server.httpUrl, 'subscriptions-per-client'), 3);
   // the bound is per connection: another client has its own
   const other = await mqtt.connectAsync(server.mqttUrl, { clientId: 'console-2', reconnectPeriod: 0 });
   t.after(() => other.endAsync(true));
@@ -104,7 +104,7 @@ test('guards.maxRetainedTopicsPerClient: a retained publish on one topic too man
   await device.publishAsync('devices/d1/replies/b', 'b1', { qos: 1, retain: true });
   await device.publishAsync('devices/d1/replies/c', 'c1', { qos: 1, retain: true });
   await device.publishAsync('devices/d1/replies/a', 'a2', { qos: 1, retain: true });
-  assert.equal(await refusalCount(server.httpUrl, 'retained_topics_per_client'), 1);
+  assert.equal(await refusalCount(server.httpUrl, 'retained-topics-per-client'), 1);
   assert.equal(device.connected, true, 'the client stays connected');
   // clearing one of its topics frees a place
   await device.publishAsync('devices/d1/replies/b', '', { qos: 1, retain: true });
@@ -119,5 +119,5 @@ test('guards.maxRetainedTopicsPerClient: a retained publish on one topic too man
   await device.publishAsync('devices/d1/replies/marker', 'm', { qos: 1 });
   await waitFor(() => marker, 5000, 'the marker after the retained messages');
   assert.deepEqual(retained.sort(), ['devices/d1/replies/a a2', 'devices/d1/replies/d d1']);
-  assert.equal(await refusalCount(server.httpUrl, 'retained_topics_per_client'), 1);
+  assert.equal(await refusalCount(server.httpUrl, 'retained-topics-per-client'), 1);
 });

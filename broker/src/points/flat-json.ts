@@ -8,78 +8,7 @@
 // (bench/bridge-influx.ts). The scan is deliberately narrow: whatever it does not recognise
 // (escapes, non-ASCII, null, nesting, exponents, long numbers, duplicate keys) it declines, and the
 // JSON codec decodes that payload with JSON.parse as before, so both paths give the same points.
-import type { FieldKind, FieldValue, Point } from './types.ts';
-
-/** The field names and kinds of a flat JSON payload, in payload order; one object per distinct shape. */
-export interface FieldShape {
-  /** every key in payload order, the timestamp key included, as bytes to compare the next payload with */
-  readonly keyBytes: readonly Buffer[];
-  /** the kind of every member's value, the timestamp's included */
-  readonly keyKinds: readonly FieldKind[];
-  /** member index of the timestamp key, or -1 */
-  readonly timestampIndex: number;
-  /** field names and kinds in payload order, the timestamp key left out */
-  readonly fields: readonly string[];
-  readonly kinds: readonly FieldKind[];
-}
-
-/**
- * Where JsonPoints keep their payload bytes: copied into shared 64 KiB slabs, so that a point does
- * not pin the whole read buffer its payload was cut from, and costs the garbage collector an offset
- * rather than a Buffer object of its own. A slab is freed with the last point in it.
- */
-const slabBytes = 64 * 1024;
-let slab = Buffer.allocUnsafeSlow(slabBytes);
-let slabUsed = 0;
-
-/** A point whose fields are still its payload's bytes; `fields` is built only when someone asks. */
-export class JsonPoint implements Point {
-  readonly measurement: string;
-  readonly tags: Readonly<Record<string, string>>;
-  readonly shape: FieldShape;
-  readonly timestampMs: number;
-  /** the payload is bytes[start, end) */
-  readonly bytes: Buffer;
-  readonly start: number;
-  readonly end: number;
-  #fields: Record<string, FieldValue> | null = null;
-
-  constructor(measurement: string, tags: Readonly<Record<string, string>>, payload: Buffer, shape: FieldShape, timestampMs: number) {
-    this.measurement = measurement;
-    this.tags = tags;
-    this.shape = shape;
-    this.timestampMs = timestampMs;
-    if (payload.length > slabBytes / 16) {
-      this.bytes = Buffer.from(payload);
-      this.start = 0;
-    } else {
-      if (slabUsed + payload.length > slabBytes) {
-        slab = Buffer.allocUnsafeSlow(slabBytes);
-        slabUsed = 0;
-      }
-      slab.set(payload, slabUsed);
-      this.bytes = slab;
-      this.start = slabUsed;
-      slabUsed += payload.length;
-    }
-    this.end = this.start + payload.length;
-  }
-
-  get fields(): Record<string, FieldValue> {
-    if (this.#fields === null) {
-      const parsed = JSON.parse(this.bytes.toString('latin1', this.start, this.end)) as Record<string, FieldValue>;
-      const fields: Record<string, FieldValue> = {};
-      for (const name of this.shape.fields) fields[name] = parsed[name]!;
-      this.#fields = fields;
-    }
-    return this.#fields;
-  }
-
-  /** the plain point, for the spool and anything else that serialises points */
-  toJSON(): Point {
-    return { measurement: this.measurement, tags: this.tags, fields: this.fields, timestampMs: this.timestampMs };
-  }
-}
+import type { FieldKind, FieldShape } from './point.ts';
 
 const quote = 0x22;
 const backslash = 0x5c;
@@ -101,17 +30,25 @@ const maxTimestampDigits = 15;
 /** JSON's insignificant whitespace */
 export const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
-/** Distinct shapes seen by one codec, the last one (consecutive payloads usually share it), and the scan's result. */
+/**
+ * One codec's scanning state: distinct shapes seen, the last one (consecutive payloads usually
+ * share it), the scan's result and its scratch space. Each codec has its own, so nothing is shared
+ * between scans of different codecs and nothing lives at module level.
+ */
 export interface ShapeCache {
   last: FieldShape | null;
   byKeys: Map<string, FieldShape>;
   /** what scanFlatJson returns, reused from call to call: read it before the next scan */
   result: FlatJson;
+  /** member boundaries and kinds of the scan in progress */
+  keyStart: number[];
+  keyEnd: number[];
+  kinds: FieldKind[];
 }
 
 const noShape: FieldShape = { keyBytes: [], keyKinds: [], timestampIndex: -1, fields: [], kinds: [] };
 
-export const createShapeCache = (): ShapeCache => ({ last: null, byKeys: new Map(), result: { ok: true, shape: noShape, timestampMs: null } });
+export const createShapeCache = (): ShapeCache => ({ last: null, byKeys: new Map(), result: { ok: true, shape: noShape, timestampMs: null }, keyStart: [], keyEnd: [], kinds: [] });
 
 const maxShapes = 1000;
 
@@ -122,11 +59,6 @@ export interface FlatJson {
   /** the timestamp key's value, or null when the payload has none */
   timestampMs: number | null;
 }
-
-// Scratch space for one scan (the event loop runs one at a time): member boundaries and kinds.
-const scratchKeyStart: number[] = [];
-const scratchKeyEnd: number[] = [];
-const scratchKinds: FieldKind[] = [];
 
 /**
  * Scans a payload that should be one flat JSON object. Returns its shape and timestamp, or null to
@@ -183,9 +115,9 @@ export function scanFlatJson(payload: Buffer, timestampField: string, shapes: Sh
     if (isTimestamp && kind !== 'number') return null;
     if (sameAsLast) sameAsLast = members < expected!.keyBytes.length && expected!.keyKinds[members] === kind && bytesEqual(payload, keyStart, keyEnd, expected!.keyBytes[members]!);
     if (members === maxMembers) return null;
-    scratchKeyStart[members] = keyStart;
-    scratchKeyEnd[members] = keyEnd;
-    scratchKinds[members] = kind;
+    shapes.keyStart[members] = keyStart;
+    shapes.keyEnd[members] = keyEnd;
+    shapes.kinds[members] = kind;
     members++;
 
     i = skipSpace(payload, i, n);
@@ -207,8 +139,8 @@ export function scanFlatJson(payload: Buffer, timestampField: string, shapes: Sh
 /** The shape of the members just scanned, from the cache or made once; null for duplicate keys or no fields. */
 function shapeOf(payload: Buffer, members: number, timestampIndex: number, shapes: ShapeCache): FieldShape | null {
   const keys: string[] = [];
-  for (let m = 0; m < members; m++) keys.push(payload.toString('latin1', scratchKeyStart[m], scratchKeyEnd[m]));
-  const keyKinds = scratchKinds.slice(0, members);
+  for (let m = 0; m < members; m++) keys.push(payload.toString('latin1', shapes.keyStart[m], shapes.keyEnd[m]));
+  const keyKinds = shapes.kinds.slice(0, members);
   if (members === (timestampIndex >= 0 ? 1 : 0) || new Set(keys).size !== members) return null;
   const id = `${keys.join('\u0000')}\u0001${keyKinds.join(',')}\u0001${timestampIndex}`;
   let shape = shapes.byKeys.get(id);

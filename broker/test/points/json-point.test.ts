@@ -4,12 +4,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeJson } from '../../src/bridge/codecs.ts';
-import { createRng } from '../fuzz/frames.ts';
-import { createShapeCache, JsonPoint, scanFlatJson } from '../../src/stores/json-point.ts';
+import { createShapeCache, scanFlatJson } from '../../src/points/flat-json.ts';
+import { createJsonPoint, createPayloadSlab } from '../../src/points/json-point.ts';
+import type { FieldValue, Point } from '../../src/points/point.ts';
 import { toLineProtocol } from '../../src/stores/influx/line-protocol.ts';
-import type { FieldValue, Point } from '../../src/stores/types.ts';
+import { createRng } from '../fuzz/frames.ts';
 
 const tags = Object.freeze({ device_id: 'd1' });
+const slab = createPayloadSlab();
 const arrivalMs = 1_700_000_000_000;
 
 /** Both decodings of one payload: the scan's (null when it declines) and JSON.parse's. */
@@ -18,7 +20,7 @@ function decodeBoth(text: string, shapes = createShapeCache()) {
   const scanned = scanFlatJson(payload, 'ts', shapes);
   const flat = scanned && { ...scanned }; // the scan reuses its result object
   const general = decodeJson(payload, '_', 'ts');
-  const point = flat === null ? null : new JsonPoint('telemetry', tags, payload, flat.shape, flat.timestampMs ?? arrivalMs);
+  const point = flat === null ? null : createJsonPoint(slab, 'telemetry', tags, payload, flat.shape, flat.timestampMs ?? arrivalMs);
   return { flat, general, point };
 }
 
@@ -186,7 +188,7 @@ test('a JsonPoint keeps a copy of its payload, not the buffer the payload was cu
   read.write(text, 1000, 'latin1');
   const payload = read.subarray(1000, 1000 + text.length);
   const flat = scanFlatJson(payload, 'ts', createShapeCache())!;
-  const point = new JsonPoint('m', tags, payload, flat.shape, 5);
+  const point = createJsonPoint(slab, 'm', tags, payload, flat.shape, 5);
   read.fill(0); // the broker's buffer is reused or freed
   assert.notEqual(point.bytes.buffer, read.buffer);
   assert.deepEqual(point.fields, { a: 1 });
