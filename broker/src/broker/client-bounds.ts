@@ -13,7 +13,7 @@ export interface ClientBoundsConfig {
   maxRetainedTopicsPerClient: number;
 }
 
-export type BoundRefusal = 'subscriptions_per_client' | 'retained_topics_per_client';
+export type BoundRefusal = 'subscriptions-per-client' | 'retained-topics-per-client';
 
 export interface ClientBoundsOptions {
   config: ClientBoundsConfig;
@@ -56,7 +56,7 @@ export function createClientBounds(options: ClientBoundsOptions | undefined, ret
     admitRetained(client, packet) {
       if (!packet.retain) return true;
       if (!retainedAllowed(client.id, packet)) {
-        options!.refuse('retained_topics_per_client', client);
+        options!.refuse('retained-topics-per-client', client);
         return false;
       }
       // the owner, stored with the message: aedes copies the packet's own fields into the one it
@@ -66,7 +66,7 @@ export function createClientBounds(options: ClientBoundsOptions | undefined, ret
     },
     admitSubscription(client, subscription) {
       if (!withinSubscriptionBound(client, subscription.topic)) {
-        options!.refuse('subscriptions_per_client', client);
+        options!.refuse('subscriptions-per-client', client);
         return false;
       }
       granted.add(subscription);

@@ -28,19 +28,19 @@ export function watchMalformedStrings(parser: StringParser): { malformed(): bool
   return { malformed: () => seen };
 }
 
-const malformedUtf8: ProtocolViolation = { clause: 'MQTT-1.5.3-1', reason: 'malformed_utf8' };
-const nul: ProtocolViolation = { clause: 'MQTT-1.5.3-2', reason: 'nul_character' };
+const malformedUtf8: ProtocolViolation = { clause: 'MQTT-1.5.3-1', reason: 'malformed-utf8' };
+const nul: ProtocolViolation = { clause: 'MQTT-1.5.3-2', reason: 'nul-character' };
 
-function topicViolation(problem: TopicProblem | null, kind: 'invalid_topic' | 'invalid_filter'): ProtocolViolation | null {
+function topicViolation(problem: TopicProblem | null, kind: 'invalid-topic' | 'invalid-filter'): ProtocolViolation | null {
   if (problem === null) return null;
   if (problem === 'nul') return nul;
   if (problem === 'malformed_utf8') return malformedUtf8;
-  return { clause: kind === 'invalid_topic' ? 'MQTT-4.7.3' : 'MQTT-4.7.1', reason: kind };
+  return { clause: kind === 'invalid-topic' ? 'MQTT-4.7.3' : 'MQTT-4.7.1', reason: kind };
 }
 
 function filtersViolation(filters: readonly string[]): ProtocolViolation | null {
   for (const filter of filters) {
-    const violation = topicViolation(topicFilterProblem(filter), 'invalid_filter');
+    const violation = topicViolation(topicFilterProblem(filter), 'invalid-filter');
     if (violation) return violation;
   }
   return null;
@@ -50,16 +50,16 @@ function filtersViolation(filters: readonly string[]): ProtocolViolation | null 
 export function packetViolation(packet: mqttPacket.Packet): ProtocolViolation | null {
   switch (packet.cmd) {
     case 'publish':
-      return topicViolation(topicNameProblem(packet.topic), 'invalid_topic');
+      return topicViolation(topicNameProblem(packet.topic), 'invalid-topic');
     case 'subscribe':
       return filtersViolation(packet.subscriptions.map((s) => s.topic));
     case 'unsubscribe':
       // [MQTT-3.10.3-2]: an UNSUBSCRIBE must contain at least one topic filter.
-      if (packet.unsubscriptions.length === 0) return { clause: 'MQTT-3.10.3-2', reason: 'protocol_violation' };
+      if (packet.unsubscriptions.length === 0) return { clause: 'MQTT-3.10.3-2', reason: 'protocol-violation' };
       return filtersViolation(packet.unsubscriptions);
     case 'connect':
       if (packet.clientId.includes('\u0000') || packet.username?.includes('\u0000')) return nul;
-      return packet.will ? topicViolation(topicNameProblem(packet.will.topic), 'invalid_topic') : null;
+      return packet.will ? topicViolation(topicNameProblem(packet.will.topic), 'invalid-topic') : null;
     default:
       return null;
   }

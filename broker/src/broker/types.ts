@@ -35,7 +35,7 @@ export type AuthResult =
 export interface ProtocolViolation {
   /** the clause, e.g. 'MQTT-1.5.3-1' */
   clause: string;
-  reason: 'malformed_utf8' | 'nul_character' | 'invalid_topic' | 'invalid_filter' | 'protocol_violation';
+  reason: 'malformed-utf8' | 'nul-character' | 'invalid-topic' | 'invalid-filter' | 'protocol-violation';
 }
 
 export type PublishDecision = 'allow' | 'deny' | 'disconnect';

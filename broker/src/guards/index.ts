@@ -12,7 +12,7 @@ import type { VerifyUpgrade } from '../transport/websocket.ts';
 import type { GuardsConfig } from './config.ts';
 import { createFrameLimit } from './frame-limit.ts';
 import { createAuthFailureLimiter, createLimitingGate } from './per-ip.ts';
-import { brokerRefusal, type RefusalReason, type Refusals } from './refusals.ts';
+import type { RefusalReason, Refusals } from './refusals.ts';
 import { createTokenBucket, type TokenBucket } from './token-bucket.ts';
 
 export interface Guards {
@@ -165,9 +165,9 @@ export function createGuards(deps: GuardsDeps): Guards {
       stream.on('data', onData);
     },
     protocolViolation(context, violation) {
-      refusals.refuse(brokerRefusal(violation.reason), context, { remoteAddress: context.remoteAddress, clause: violation.clause });
+      refusals.refuse(violation.reason, context, { remoteAddress: context.remoteAddress, clause: violation.clause });
     },
-    refuseBound: (reason, client) => refuse(brokerRefusal(reason), client),
+    refuseBound: (reason, client) => refuse(reason, client),
     close: async () => {},
   };
 }

@@ -2,8 +2,6 @@
 // reason, not per packet: a client flooding forbidden publishes costs one warning, not thousands.
 // Created once (app.ts) and passed to auth and guards, so both share the log-once memory.
 import { Counter, type Registry } from 'prom-client';
-import type { BoundRefusal } from '../broker/client-bounds.ts';
-import type { ProtocolViolation } from '../broker/types.ts';
 import type { Logger } from '../logger.ts';
 
 /**
@@ -46,20 +44,6 @@ export const refusalReasons = {
 } as const satisfies Record<string, string>;
 
 export type RefusalReason = keyof typeof refusalReasons;
-
-/** The broker core's names for the refusals it reports, in the one vocabulary. */
-const fromBrokerCore: Record<ProtocolViolation['reason'] | BoundRefusal, RefusalReason> = {
-  malformed_utf8: 'malformed-utf8',
-  nul_character: 'nul-character',
-  invalid_topic: 'invalid-topic',
-  invalid_filter: 'invalid-filter',
-  protocol_violation: 'protocol-violation',
-  subscriptions_per_client: 'subscriptions-per-client',
-  retained_topics_per_client: 'retained-topics-per-client',
-};
-
-/** A refusal reason reported by the broker core (protocol violations, per-client bounds). */
-export const brokerRefusal = (reason: ProtocolViolation['reason'] | BoundRefusal): RefusalReason => fromBrokerCore[reason];
 
 export interface Refusals {
   /**

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { brokerRefusal, createRefusals, refusalReasons } from '../../src/guards/refusals.ts';
+import type { BoundRefusal } from '../../src/broker/client-bounds.ts';
+import type { ProtocolViolation } from '../../src/broker/types.ts';
+import { createRefusals, refusalReasons, type RefusalReason } from '../../src/guards/refusals.ts';
 import { createMetricsRegistry } from '../../src/metrics.ts';
 
 function capturedLog() {
@@ -17,13 +19,14 @@ function capturedLog() {
   return { log: pino({ level: 'warn' }, sink), lines };
 }
 
-test('every refusal reason is kebab-case and has a meaning; the broker core names map into it', () => {
+test('every refusal reason is kebab-case and has a meaning; the broker core reports reasons from the same list', () => {
   for (const [reason, meaning] of Object.entries(refusalReasons)) {
     assert.match(reason, /^[a-z0-9]+(-[a-z0-9]+)*$/, reason);
     assert.ok(meaning.length > 10, reason);
   }
-  assert.equal(brokerRefusal('malformed_utf8'), 'malformed-utf8');
-  assert.equal(brokerRefusal('subscriptions_per_client'), 'subscriptions-per-client');
+  // checked by the compiler: a core reason outside the list fails the type check
+  const coreReasons: Array<ProtocolViolation['reason'] | BoundRefusal> = ['malformed-utf8', 'nul-character', 'invalid-topic', 'invalid-filter', 'protocol-violation', 'subscriptions-per-client', 'retained-topics-per-client'];
+  for (const reason of coreReasons satisfies RefusalReason[]) assert.ok(reason in refusalReasons, reason);
 });
 
 test('one counter per registry: a second instance cannot share it without its log-once memory', async () => {
