@@ -101,6 +101,8 @@ export interface PublishRequest {
   encoding?: 'utf8' | 'base64';
   qos?: 0 | 1;
   retain?: boolean;
+  /** check only: answers as a publish would, without publishing */
+  dryRun?: boolean;
 }
 
 export interface PublishResponse {
@@ -108,6 +110,8 @@ export interface PublishResponse {
   bytes: number;
   qos: 0 | 1;
   retain: boolean;
+  /** the request was a dry run: nothing was published */
+  dryRun?: true;
 }
 
 /** How the console shows one telemetry field: declared once in the broker's config. */

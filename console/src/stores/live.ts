@@ -3,7 +3,7 @@ import { defineStore } from 'pinia';
 import { computed, shallowRef } from 'vue';
 import { services } from '../composables/services.ts';
 import { createLiveHub, type LiveHub, type Watch } from '../live/hub.ts';
-import type { LiveMessage, LiveState } from '../live/live-source.ts';
+import type { LiveMessage, LiveState, PublishOptions } from '../live/live-source.ts';
 import { useSessionStore } from './session.ts';
 
 export type { LiveState };
@@ -46,9 +46,9 @@ export const useLiveStore = defineStore('live', () => {
     return hub.value.watch(filter, handler);
   }
 
-  async function publish(topic: string, payload: string): Promise<void> {
+  async function publish(topic: string, payload: string, options?: PublishOptions): Promise<void> {
     if (!hub.value) throw new Error('not connected');
-    await hub.value.source.publish(topic, payload);
+    await hub.value.source.publish(topic, payload, options);
   }
 
   return { hub, state, isConnected, canPublish, transport, start, stop, watch, publish };
