@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { registerBridgeRulesRoute } from './api/bridge-rules.ts';
 import { registerConsoleSettingsRoute } from './api/console-settings.ts';
 import { registerDeviceTokensRoute } from './api/device-tokens.ts';
 import { registerDevicesRoutes, createPresence, retainedStatusIds, storedDeviceIds } from './api/devices.ts';
@@ -132,6 +133,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     registerHistoryRoutes(http, { store, access });
     registerDevicesRoutes(http, { store, presence, access });
     registerPublishRoute(http, { broker: mqtt, access, limits: config.guards, metrics });
+    registerBridgeRulesRoute(http, { config: config.bridge, access });
     registerConsoleSettingsRoute(http, { config: config.console, access, wsPath: t.ws.path, mqttPort: () => mqttPort });
     registerDeviceTokensRoute(http, { access, secret: config.auth.mode === 'none' ? null : ensureSecret(config.dataDir, config.auth.jwtSecret, log) });
     const live = registerLiveRoutes(http, { broker: mqtt, access, log: log.child({ module: 'live' }), metrics, config: config.live });

@@ -36,6 +36,7 @@ describe('app', () => {
         consoleSettings: async () => ({ fields: {}, staleAfterIntervals: 3, connect: { mqttPort: 1883, wsPath: '/mqtt' }, canMintTokens: false }),
         mintDeviceToken: vi.fn(),
         publish: vi.fn(),
+        bridgeRules: vi.fn(),
       }),
       createSource: () => source,
       storage: memoryStorage(),

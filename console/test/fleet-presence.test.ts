@@ -20,6 +20,7 @@ test('a device that goes silent turns stale after three of its intervals, judged
     consoleSettings: vi.fn(async () => ({ fields: {}, staleAfterIntervals: 3, connect: { mqttPort: 1883, wsPath: '/mqtt' }, canMintTokens: false })),
     mintDeviceToken: vi.fn(),
     publish: vi.fn(),
+    bridgeRules: vi.fn(),
   };
   setServices({ createApi: () => api, createSource: () => source, storage: memoryStorage() });
   setActivePinia(createPinia());

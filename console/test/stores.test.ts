@@ -22,6 +22,7 @@ beforeEach(() => {
     consoleSettings: vi.fn(async () => ({ fields: {}, staleAfterIntervals: 3, connect: { mqttPort: 1883, wsPath: '/mqtt' }, canMintTokens: false })),
     mintDeviceToken: vi.fn(),
     publish: vi.fn(),
+    bridgeRules: vi.fn(),
   };
   setServices({ createApi: () => api, createSource: () => source, storage: memoryStorage() });
   setActivePinia(createPinia());

@@ -19,7 +19,9 @@ async function publish(page: Page, draft: { topic: string; payload: string; qos?
 }
 
 test('explorer: a topic tree with counts and formatted last values; publishing over MQTT and over HTTP, refusals with their reason', async (t) => {
-  const server = await startBroker(t);
+  // A rule of this broker's own, beside the default: the preview must use what the broker runs.
+  const labRule = { name: 'lab-notes', topic: 'lab/+/note', measurement: 'lab', tags: { bench: 1 } };
+  const server = await startBroker(t, { bridge: { rules: [{ name: 'telemetry', topic: 'devices/+/telemetry', tags: { device_id: 1 } }, labRule] } });
   startSimulator(t, server.wsUrl, { devices: 2, interval: '500ms', prefix: 'tree' });
   const ui = await openConsole(t, server.httpUrl);
   const { page } = ui;
@@ -51,6 +53,15 @@ test('explorer: a topic tree with counts and formatted last values; publishing o
   await page.click(`${row('lab')} .twist`);
   await page.click(`${row('lab/bench')} .twist`);
   await waitForText(page, `${row('lab/bench/note')} [data-test=last-value]`, /^temperature 21\.46 °C/);
+  // The bridge preview: the broker's configured rule (GET /api/bridge-rules), fields in their units.
+  await page.click('[data-test=messages] li button:has-text("lab/bench/note")');
+  await page.waitForSelector('[data-test=bridge-preview][data-rule=lab-notes]');
+  const preview = (await page.textContent('[data-test=bridge-preview]')) ?? '';
+  assert.match(preview, /measurement\s*lab\s*tags\s*bench=bench/, preview);
+  assert.match(preview, /temperature = 21\.46 °C/, preview);
+  await publish(page, { topic: 'devices/tree-9/status', payload: 'offline' });
+  await page.click('[data-test=messages] li button:has-text("devices/tree-9/status")');
+  await waitForText(page, '[data-test=bridge-preview][data-reason=ignored]', /not telemetry/);
   // Refused by the topic grammar, with the reason.
   await publish(page, { topic: 'lab/+/note', payload: 'x' });
   await waitForText(page, '[data-test=publish-outcome][data-state=refused]', /must not contain \+ or #/);

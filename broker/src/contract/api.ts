@@ -152,3 +152,31 @@ export interface DeviceTokenResponse {
   /** epoch ms */
   expiresAt: number;
 }
+
+/** How one bridge rule decodes and names a message (bridge.rules, as the broker runs them). */
+export type BridgeRuleCodec =
+  | { type: 'json'; separator: string; timestampField: string }
+  | { type: 'number'; field: string }
+  | { type: 'boolean'; field: string }
+  /** decoded by the broker only (the .proto file stays on the server) */
+  | { type: 'protobuf'; messageType?: string };
+
+export interface BridgeRuleInfo {
+  name: string;
+  /** MQTT topic filter */
+  topic: string;
+  /** fixed name, or `{N}` for topic level N */
+  measurement: string;
+  /** tag name → topic level */
+  tags: Record<string, number>;
+  codec: BridgeRuleCodec;
+}
+
+/** GET /api/bridge-rules: what the bridge does with a message, for the console's preview. */
+export interface BridgeRulesResponse {
+  enabled: boolean;
+  /** the first rule whose topic matches a message maps it */
+  rules: BridgeRuleInfo[];
+  /** topics that are not telemetry: neither stored nor dead-lettered when no rule matches */
+  ignoreTopics: string[];
+}
