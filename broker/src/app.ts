@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { registerBridgeRulesRoute } from './api/bridge-rules.ts';
 import { registerConsoleSettingsRoute } from './api/console-settings.ts';
 import { registerDeviceTokensRoute } from './api/device-tokens.ts';
+import { registerDemoFleetRoute } from './api/demo-fleet.ts';
 import { registerDevicesRoutes, createPresence, retainedStatusIds, storedDeviceIds } from './api/devices.ts';
 import { registerHealthRoutes } from './api/health.ts';
 import { registerHistoryRoutes } from './api/history.ts';
@@ -136,6 +137,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     registerBridgeRulesRoute(http, { config: config.bridge, access });
     registerConsoleSettingsRoute(http, { config: config.console, access, wsPath: t.ws.path, mqttPort: () => mqttPort });
     registerDeviceTokensRoute(http, { access, secret: config.auth.mode === 'none' ? null : ensureSecret(config.dataDir, config.auth.jwtSecret, log) });
+    const demoFleet = registerDemoFleetRoute(http, { access, host: t.host, mqttPort: () => mqttPort, secret: config.auth.mode === 'none' ? null : ensureSecret(config.dataDir, config.auth.jwtSecret, log), log: log.child({ module: 'demo-fleet' }) });
     const live = registerLiveRoutes(http, { broker: mqtt, access, log: log.child({ module: 'live' }), metrics, config: config.live });
     const ws = attachWebSocket(http.server, {
       kind: t.tls ? 'wss' : 'ws',
@@ -174,6 +176,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       },
     });
 
+    closers.push({ name: 'demo fleet', close: demoFleet.close }); // closed first: its devices leave while the listeners are open
     const ports = { mqtt: mqttPort, mqtts: mqttsPort, http: httpPort };
     log.info({ ports, brokerId: mqtt.id }, 'telemq started');
     return ports;

@@ -37,6 +37,8 @@ describe('app', () => {
         mintDeviceToken: vi.fn(),
         publish: vi.fn(),
         bridgeRules: vi.fn(),
+        demoFleet: vi.fn(async () => ({ state: 'stopped' as const, devices: 0, connected: 0, prefix: 'demo', detail: '' })),
+        controlDemoFleet: vi.fn(),
       }),
       createSource: () => source,
       storage: memoryStorage(),

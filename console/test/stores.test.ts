@@ -23,6 +23,8 @@ beforeEach(() => {
     mintDeviceToken: vi.fn(),
     publish: vi.fn(),
     bridgeRules: vi.fn(),
+    demoFleet: vi.fn(async () => ({ state: 'stopped' as const, devices: 0, connected: 0, prefix: 'demo', detail: '' })),
+    controlDemoFleet: vi.fn(),
   };
   setServices({ createApi: () => api, createSource: () => source, storage: memoryStorage() });
   setActivePinia(createPinia());

@@ -180,3 +180,39 @@ export interface BridgeRulesResponse {
   /** topics that are not telemetry: neither stored nor dead-lettered when no rule matches */
   ignoreTopics: string[];
 }
+
+/** GET and POST /api/demo-fleet: a small simulated fleet inside the broker, for a first look. */
+export interface DemoFleetStatus {
+  state: 'stopped' | 'starting' | 'running' | 'failed';
+  devices: number;
+  connected: number;
+  /** device ids are `${prefix}-1` .. `${prefix}-N` */
+  prefix: string;
+  /** why the last start failed, '' otherwise */
+  detail: string;
+}
+
+/** POST /api/demo-fleet (admin) */
+export interface DemoFleetRequest {
+  action: 'start' | 'stop';
+  /** 1..20, default 12 */
+  devices?: number;
+}
+
+/** What the broker asks of the simulator library (devices-sim/src/demo.ts). */
+export interface DemoFleetOptions {
+  /** the broker's own MQTT over TCP, e.g. mqtt://127.0.0.1:1883 */
+  url: string;
+  devices: number;
+  intervalMs: number;
+  prefix: string;
+  /** HS256 secret the devices sign their tokens with; null on a broker without auth */
+  secret: string | null;
+}
+
+export interface DemoFleetRunner {
+  /** resolves once the first device is connected; rejects with the reason otherwise */
+  start(): Promise<void>;
+  connected(): number;
+  stop(): Promise<void>;
+}

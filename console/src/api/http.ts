@@ -1,5 +1,5 @@
 // The HTTP API client: Bearer token on every request; a 401 ends the session.
-import type { BridgeRulesResponse, ConsoleSettings, DeviceTokenRequest, DeviceTokenResponse, DevicesResponse, HistoryQuery, HistoryResponse, LoginRequest, LoginResponse, PublishRequest, PublishResponse } from '@telemq/broker/contract';
+import type { BridgeRulesResponse, ConsoleSettings, DemoFleetRequest, DemoFleetStatus, DeviceTokenRequest, DeviceTokenResponse, DevicesResponse, HistoryQuery, HistoryResponse, LoginRequest, LoginResponse, PublishRequest, PublishResponse } from '@telemq/broker/contract';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -27,6 +27,9 @@ export interface Api {
   metricsText(): Promise<string>;
   consoleSettings(): Promise<ConsoleSettings>;
   bridgeRules(): Promise<BridgeRulesResponse>;
+  demoFleet(): Promise<DemoFleetStatus>;
+  /** admin only */
+  controlDemoFleet(request: DemoFleetRequest): Promise<DemoFleetStatus>;
   /** admin only */
   mintDeviceToken(request: DeviceTokenRequest): Promise<DeviceTokenResponse>;
   publish(request: PublishRequest): Promise<PublishResponse>;
@@ -62,6 +65,8 @@ export function createApi(deps: ApiDeps): Api {
     metricsText: () => call<string>('/metrics', { json: false }),
     consoleSettings: () => call<ConsoleSettings>('/api/console-settings'),
     bridgeRules: () => call<BridgeRulesResponse>('/api/bridge-rules'),
+    demoFleet: () => call<DemoFleetStatus>('/api/demo-fleet'),
+    controlDemoFleet: (request) => call<DemoFleetStatus>('/api/demo-fleet', { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' } }),
     mintDeviceToken: (request) => call<DeviceTokenResponse>('/api/device-tokens', { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' } }),
     publish: (request) => call<PublishResponse>('/api/publish', { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' } }),
   };
