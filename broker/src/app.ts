@@ -5,6 +5,7 @@ import type { Server } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerBridgeRulesRoute } from './api/bridge-rules.ts';
+import { registerBrokerHistoryRoute } from './api/broker-history.ts';
 import { registerConsoleSettingsRoute } from './api/console-settings.ts';
 import { registerDeviceTokensRoute } from './api/device-tokens.ts';
 import { registerDemoFleetRoute } from './api/demo-fleet.ts';
@@ -135,6 +136,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     registerDevicesRoutes(http, { store, presence, access });
     registerPublishRoute(http, { broker: mqtt, access, limits: config.guards, metrics });
     registerBridgeRulesRoute(http, { config: config.bridge, access });
+    closers.push({ name: 'broker history', close: registerBrokerHistoryRoute(http, { access, read: () => ({ connections: mqtt.connectedClients(), messagesIn: stats.messagesReceived, messagesOut: stats.messagesSent }), intervalMs: config.console.brokerHistoryIntervalMs, windowMs: config.console.brokerHistoryWindowMs }).close });
     registerConsoleSettingsRoute(http, { config: config.console, access, wsPath: t.ws.path, mqttPort: () => mqttPort });
     registerDeviceTokensRoute(http, { access, secret: config.auth.mode === 'none' ? null : ensureSecret(config.dataDir, config.auth.jwtSecret, log) });
     const demoFleet = registerDemoFleetRoute(http, { access, host: t.host, mqttPort: () => mqttPort, secret: config.auth.mode === 'none' ? null : ensureSecret(config.dataDir, config.auth.jwtSecret, log), log: log.child({ module: 'demo-fleet' }) });

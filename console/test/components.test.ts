@@ -37,6 +37,7 @@ describe('app', () => {
         mintDeviceToken: vi.fn(),
         publish: vi.fn(),
         bridgeRules: vi.fn(),
+        brokerHistory: vi.fn(async () => { throw new Error('no history'); }),
         demoFleet: vi.fn(async () => ({ state: 'stopped' as const, devices: 0, connected: 0, prefix: 'demo', detail: '' })),
         controlDemoFleet: vi.fn(),
       }),

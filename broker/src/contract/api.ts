@@ -216,3 +216,14 @@ export interface DemoFleetRunner {
   connected(): number;
   stop(): Promise<void>;
 }
+
+/** GET /api/broker-history: the broker's recent figures, one sample per `intervalMs`, oldest first. */
+export interface BrokerHistoryResponse {
+  intervalMs: number;
+  /** epoch ms of each sample */
+  t: number[];
+  connections: number[];
+  /** messages per second over the interval before each sample */
+  messagesIn: number[];
+  messagesOut: number[];
+}
