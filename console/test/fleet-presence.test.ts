@@ -1,8 +1,8 @@
 import { flushPromises } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
-import { afterEach, expect, test, vi } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { setServices } from '../src/composables/services.ts';
-import { useFleetStore } from '../src/stores/fleet.ts';
+import { mergeSorted, useFleetStore } from '../src/stores/fleet.ts';
 import { useLiveStore } from '../src/stores/live.ts';
 import { useSessionStore } from '../src/stores/session.ts';
 import { createFakeSource, fakeJwt, memoryStorage } from './fake-source.ts';
@@ -46,4 +46,13 @@ test('a device that goes silent turns stale after three of its intervals, judged
   fleet.flush();
   expect(fleet.devices[0]!.presence).toBe('online');
   fleet.stop();
+});
+
+describe('fleet order', () => {
+  test('new device ids merge into natural order', () => {
+    const compare = new Intl.Collator(undefined, { numeric: true }).compare;
+    expect(mergeSorted(['d-1', 'd-3', 'd-10'], ['d-2', 'd-11'], compare)).toEqual(['d-1', 'd-2', 'd-3', 'd-10', 'd-11']);
+    expect(mergeSorted([], ['a'], compare)).toEqual(['a']);
+    expect(mergeSorted(['a'], [], compare)).toEqual(['a']);
+  });
 });
