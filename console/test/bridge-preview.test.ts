@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { previewBridge, previewMessage, type PreviewRule } from '../src/composables/bridge-preview.ts';
+import { previewBridge, previewMessage, type PreviewRule } from '../src/lib/bridge-preview.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const at = 1_700_000_000_000;

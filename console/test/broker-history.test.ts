@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { joinHistory } from '../src/composables/broker-stats.ts';
+import { joinHistory } from '../src/lib/broker-stats.ts';
 
 const f = (xs: number[]) => Float64Array.from(xs);
 

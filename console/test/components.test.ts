@@ -1,9 +1,8 @@
 import { flushPromises, mount } from '@vue/test-utils';
-import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, test, vi } from 'vitest';
 import App from '../src/App.vue';
 import ConnectionBanner from '../src/components/ConnectionBanner.vue';
-import { setServices } from '../src/composables/services.ts';
+import { installServices } from './install-services.ts';
 import { useFleetStore } from '../src/stores/fleet.ts';
 import { useSessionStore } from '../src/stores/session.ts';
 import { createFakeSource, fakeJwt, memoryStorage, type FakeSource } from './fake-source.ts';
@@ -25,7 +24,7 @@ describe('app', () => {
   let source: FakeSource;
   beforeEach(() => {
     source = createFakeSource();
-    setServices({
+    installServices({
       createApi: () => ({
         login: vi.fn(async () => {
           throw new Error('wrong user name or password');
@@ -44,7 +43,6 @@ describe('app', () => {
       createSource: () => source,
       storage: memoryStorage(),
     });
-    setActivePinia(createPinia());
   });
 
   test('login page first; a failed login says why; a token opens the fleet, live', async () => {

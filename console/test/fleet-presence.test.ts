@@ -1,7 +1,6 @@
 import { flushPromises } from '@vue/test-utils';
-import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { setServices } from '../src/composables/services.ts';
+import { installServices } from './install-services.ts';
 import { mergeSorted, useFleetStore } from '../src/stores/fleet.ts';
 import { useLiveStore } from '../src/stores/live.ts';
 import { useSessionStore } from '../src/stores/session.ts';
@@ -25,8 +24,7 @@ test('a device that goes silent turns stale after three of its intervals, judged
     demoFleet: vi.fn(async () => ({ state: 'stopped' as const, devices: 0, connected: 0, prefix: 'demo', detail: '' })),
     controlDemoFleet: vi.fn(),
   };
-  setServices({ createApi: () => api, createSource: () => source, storage: memoryStorage() });
-  setActivePinia(createPinia());
+  installServices({ createApi: () => api, createSource: () => source, storage: memoryStorage() });
   useSessionStore().useToken(fakeJwt({ sub: 'ops' }));
   useLiveStore().start();
   const fleet = useFleetStore();

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { describeRule } from '../../broker/src/api/bridge-rules.ts';
 import { bridgeConfigSchema } from '../../broker/src/bridge/config.ts';
 import { compileRules } from '../../broker/src/bridge/mapping.ts';
-import { previewBridge, type PreviewRule } from '../../console/src/composables/bridge-preview.ts';
+import { previewBridge, type PreviewRule } from '../../console/src/lib/bridge-preview.ts';
 
 const rules: PreviewRule[] = [
   // the broker's default rules, as GET /api/bridge-rules serves them

@@ -6,9 +6,9 @@ import type { Watch } from '../live/hub.ts';
 import type { LiveMessage } from '../live/live-source.ts';
 import { useLiveStore } from '../stores/live.ts';
 import { createTopicTree, type TopicRow } from '../explorer/topic-tree.ts';
-import { createFrameScheduler } from './frame.ts';
-import { createRing, createSeriesRing } from './ring-buffer.ts';
-import { isRecord, numericFields, parseJsonPayload } from './telemetry.ts';
+import { createFrameScheduler } from '../lib/frame.ts';
+import { createRing, createSeriesRing } from '../lib/ring-buffer.ts';
+import { isRecord, numericFields, parseJsonPayload } from '../lib/telemetry.ts';
 
 export interface ExplorerMessage {
   id: number;

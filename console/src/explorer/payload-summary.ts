@@ -1,7 +1,7 @@
 // A payload in one short line for the topic tree: a JSON object's fields by name with their
 // configured units and precision ("temperature 21.35 °C · humidity 45.0%"), other text as it is.
 import { formatField, isStateField, type FieldFormats } from '../charts/field-format.ts';
-import { isRecord, parseJsonPayload } from '../composables/telemetry.ts';
+import { isRecord, parseJsonPayload } from '../lib/telemetry.ts';
 
 function flat(value: Record<string, unknown>, prefix: string, out: Array<[string, unknown]>): void {
   for (const [key, v] of Object.entries(value)) {

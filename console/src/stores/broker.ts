@@ -4,9 +4,9 @@
 import type { BrokerHistoryResponse } from '@telemq/broker/contract';
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
-import { classifySys, createRate, figuresFromMetrics, joinHistory, parsePrometheus, sysPath, type MetricFigures, type SysFigure } from '../composables/broker-stats.ts';
-import { createFrameScheduler } from '../composables/frame.ts';
-import { createSeriesRing } from '../composables/ring-buffer.ts';
+import { classifySys, createRate, figuresFromMetrics, joinHistory, parsePrometheus, sysPath, type MetricFigures, type SysFigure } from '../lib/broker-stats.ts';
+import { createFrameScheduler } from '../lib/frame.ts';
+import { createSeriesRing } from '../lib/ring-buffer.ts';
 import type { Watch } from '../live/hub.ts';
 import { useLiveStore } from './live.ts';
 import { useSessionStore } from './session.ts';

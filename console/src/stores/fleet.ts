@@ -5,8 +5,8 @@
 import { parseDeviceTopic, topics, type DeviceSummary } from '@telemq/broker/contract';
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import { createFrameScheduler } from '../composables/frame.ts';
-import { readTelemetry } from '../composables/telemetry.ts';
+import { createFrameScheduler } from '../lib/frame.ts';
+import { readTelemetry } from '../lib/telemetry.ts';
 import { nextIntervalMs, presenceOf, type Presence } from '../fleet/presence.ts';
 import type { Watch } from '../live/hub.ts';
 import type { LiveMessage } from '../live/live-source.ts';
