@@ -62,6 +62,10 @@ test('explorer: a topic tree with counts and formatted last values; publishing o
   await publish(page, { topic: 'devices/tree-9/status', payload: 'offline' });
   await page.click('[data-test=messages] li button:has-text("devices/tree-9/status")');
   await waitForText(page, '[data-test=bridge-preview][data-reason=ignored]', /not telemetry/);
+  // It went over MQTT: the API only checked it (a dry run), it published nothing itself.
+  const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+  assert.match(metrics, /telemq_http_publishes_total\{result="checked"[^}]*\} [1-9]/);
+  assert.doesNotMatch(metrics, /telemq_http_publishes_total\{result="published"[^}]*\} [1-9]/);
   // Refused by the topic grammar, with the reason.
   await publish(page, { topic: 'lab/+/note', payload: 'x' });
   await waitForText(page, '[data-test=publish-outcome][data-state=refused]', /must not contain \+ or #/);
