@@ -1,19 +1,22 @@
-// The console under load, measured in Chromium: N messages/s from D devices (MQTT.js publishers
-// over TCP) while one console page is open. The page reports, through the Performance API, every
-// long task (PerformanceObserver 'longtask') and the JS heap (performance.memory) over time.
+// The console under load, measured in Chromium: the broker (broker/src/main.ts, its own process)
+// gets N messages/s for D device ids from a paced raw-MQTT generator (bench/console-load.ts) while
+// one console page is open. The page reports every long task (PerformanceObserver 'longtask'),
+// its frame times (requestAnimationFrame intervals), its main thread's busy time (CDP) and its JS
+// heap; the broker's and the generator's CPU are printed beside them.
 //
-//   node --conditions=source --import tsx bench/console-bench.ts --page fleet --duration 10m
-//   flags: --page fleet|device|explorer  --duration 60s|10m  --rate 1000  --devices 200  --sample 10s
+//   node --conditions=source --import tsx bench/console-bench.ts --page fleet --rate 1000 --devices 200 --duration 60s
+//   node --conditions=source --import tsx bench/console-bench.ts --page fleet --rate 1000 --devices 5000 --duration 60s
+//   flags: --page fleet|device|explorer  --duration 60s|10m  --rate 1000  --devices 200  --connections 4  --sample 10s
 //
 // Writes bench/results/console-<page>-<time>.json and prints a summary.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import mqtt, { type MqttClient } from 'mqtt';
 import { chromium } from 'playwright-core';
-import { topics } from '../broker/src/contract/index.ts';
-import { startTestApp } from '../test/support/app.ts';
+import { startBrokerProcess } from '../test/support/broker-process.ts';
 import { chromiumOptions, root } from '../test/e2e/console-harness.ts';
+import { startConsoleLoad } from './console-load.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -21,6 +24,7 @@ const { values: flags } = parseArgs({
     duration: { type: 'string', default: '60s' },
     rate: { type: 'string', default: '1000' },
     devices: { type: 'string', default: '200' },
+    connections: { type: 'string', default: '4' },
     sample: { type: 'string', default: '10s' },
   },
 });
@@ -37,48 +41,31 @@ const rate = Number(flags.rate);
 const deviceCount = Number(flags.devices);
 const pageName = flags.page;
 
-// In the page before any script: collect long tasks from the start.
+// In the page before any script: long tasks and frame intervals from the start.
 const observeScript = `
-  window.__bench = { longTasks: [] };
+  window.__bench = { longTasks: [], frames: [] };
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) window.__bench.longTasks.push({ at: Math.round(e.startTime), ms: Math.round(e.duration) });
   }).observe({ type: 'longtask', buffered: true });
+  let last = performance.now();
+  const tick = (now) => { window.__bench.frames.push(now - last); last = now; requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
 `;
 
-async function startPublishers(mqttUrl: string): Promise<{ sent: () => number; stop: () => Promise<void> }> {
-  const clients: MqttClient[] = [];
-  for (let i = 1; i <= deviceCount; i++) {
-    const id = `bench-${i}`;
-    const c = await mqtt.connectAsync(mqttUrl, { clientId: id, reconnectPeriod: 0, will: { topic: topics.status(id), payload: Buffer.from('offline'), qos: 1, retain: true } });
-    await c.publishAsync(topics.status(id), 'online', { qos: 1, retain: true });
-    clients.push(c);
-  }
-  // A timer every 10 ms sends what is due by the clock (timers drift under load), round-robin.
-  let sent = 0;
-  let next = 0;
-  const startMs = Date.now();
-  const timer = setInterval(() => {
-    const due = Math.floor(((Date.now() - startMs) * rate) / 1000);
-    for (; sent < due; ) {
-      const c = clients[next % clients.length]!;
-      const id = `bench-${(next % clients.length) + 1}`;
-      next += 1;
-      const t = Date.now();
-      c.publish(topics.telemetry(id), JSON.stringify({ ts: t, temperature: 20 + Math.sin(t / 10_000 + next) * 3, humidity: 40 + (next % 17), power: (next * 7) % 1000 }), { qos: 0 });
-      sent += 1;
-    }
-  }, 10);
-  return {
-    sent: () => sent,
-    async stop() {
-      clearInterval(timer);
-      await Promise.all(clients.map((c) => c.endAsync(true)));
-    },
-  };
+/** CPU seconds (user + system) of a process, from /proc (Linux); clock ticks are 100 Hz. */
+function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
+const ownCpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+const pct = (sorted: number[], p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!);
 
-const server = await startTestApp({ auth: { mode: 'none' }, logLevel: 'warn' });
-const publishers = await startPublishers(server.mqttUrl);
+const broker = await startBrokerProcess({ TELEMQ_LOG_LEVEL: 'warn' });
+const brokerPid = broker.child.pid!;
+const load = await startConsoleLoad({ port: broker.ports.mqtt, connections: Number(flags.connections), devices: deviceCount, rate, prefix: 'bench' });
 const browser = await chromium.launch({ ...chromiumOptions, args: [...chromiumOptions.args, '--enable-precise-memory-info'] });
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 const errors: string[] = [];
@@ -86,7 +73,7 @@ page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
 page.on('pageerror', (e) => errors.push(e.message));
 await page.addInitScript(observeScript);
 const hash = pageName === 'device' ? '#/devices/bench-1' : pageName === 'explorer' ? '#/explorer' : '#/';
-await page.goto(`${server.httpUrl}/${hash}`);
+await page.goto(`${broker.httpUrl}/${hash}`);
 await page.check('input[type=radio][value=token]');
 await page.fill('textarea[name=token]', 'bench');
 await page.click('button[type=submit]');
@@ -94,12 +81,14 @@ await page.waitForSelector('[data-test=connection]');
 if (pageName === 'explorer') await page.click('[data-test=subscribe]');
 if (pageName === 'device') await page.waitForSelector('[data-chart]');
 const cdp = await page.context().newCDPSession(page);
+await cdp.send('Performance.enable');
+const pageBusySeconds = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0);
 
 // A forced GC is itself a long task in the page, so it runs only after warm-up and at the end.
 async function heapAfterGc(): Promise<number> {
   await cdp.send('HeapProfiler.collectGarbage');
   const bytes = Number(await page.evaluate('performance.memory.usedJSHeapSize'));
-  await page.evaluate('window.__bench.longTasks.length = 0');
+  await page.evaluate('window.__bench.longTasks.length = 0; window.__bench.frames.length = 0');
   return bytes;
 }
 
@@ -108,47 +97,83 @@ interface Sample {
   heapUsedBytes: number;
   longestTaskMs: number;
   longTasks: number;
-  sent: number;
+  frames: number;
+  frameP50Ms: number;
+  frameP99Ms: number;
+  frameMaxMs: number;
+  /** share of one core the page's main thread, the broker and the bench process (generator + driver) used */
+  pageCpu: number;
+  brokerCpu: number;
+  generatorCpu: number;
+  sentPerSec: number;
 }
 const samples: Sample[] = [];
 await new Promise((r) => setTimeout(r, 5000));
 const heapStartBytes = await heapAfterGc();
 const startedMs = Date.now();
-let lastSent = publishers.sent();
-console.log(`console bench: page=${pageName} ${rate} msg/s from ${deviceCount} devices for ${durationMs / 1000} s`);
+let last = { atMs: startedMs, sent: load.sent(), page: await pageBusySeconds(), broker: cpuSecondsOf(brokerPid), own: ownCpuSeconds() };
+console.log(`console bench: page=${pageName} ${rate} msg/s for ${deviceCount} devices over ${flags.connections} connections, ${durationMs / 1000} s`);
 while (Date.now() - startedMs < durationMs) {
   await new Promise((r) => setTimeout(r, sampleMs));
   const heapUsedBytes = Number(await page.evaluate('performance.memory.usedJSHeapSize'));
   const tasks = (await page.evaluate('window.__bench.longTasks.splice(0)')) as Array<{ ms: number }>;
-  const sent = publishers.sent();
-  const s: Sample = { atS: Math.round((Date.now() - startedMs) / 1000), heapUsedBytes, longestTaskMs: Math.max(0, ...tasks.map((x) => x.ms)), longTasks: tasks.length, sent: sent - lastSent };
-  lastSent = sent;
+  const frames = ((await page.evaluate('window.__bench.frames.splice(0)')) as number[]).sort((a, b) => a - b);
+  const now = { atMs: Date.now(), sent: load.sent(), page: await pageBusySeconds(), broker: cpuSecondsOf(brokerPid), own: ownCpuSeconds() };
+  const wallS = (now.atMs - last.atMs) / 1000;
+  const s: Sample = {
+    atS: Math.round((now.atMs - startedMs) / 1000),
+    heapUsedBytes,
+    longestTaskMs: Math.max(0, ...tasks.map((x) => x.ms)),
+    longTasks: tasks.length,
+    frames: frames.length,
+    frameP50Ms: +pct(frames, 0.5).toFixed(1),
+    frameP99Ms: +pct(frames, 0.99).toFixed(1),
+    frameMaxMs: +(frames.at(-1) ?? 0).toFixed(1),
+    pageCpu: +((now.page - last.page) / wallS).toFixed(3),
+    brokerCpu: +((now.broker - last.broker) / wallS).toFixed(3),
+    generatorCpu: +((now.own - last.own) / wallS).toFixed(3),
+    sentPerSec: Math.round((now.sent - last.sent) / wallS),
+  };
+  last = now;
   samples.push(s);
-  console.log(`  t=${s.atS}s heap ${(heapUsedBytes / 2 ** 20).toFixed(1)} MiB, long tasks ${s.longTasks} longest ${s.longestTaskMs} ms, ${(s.sent / (sampleMs / 1000)).toFixed(0)} msg/s sent`);
+  console.log(
+    `  t=${s.atS}s heap ${(heapUsedBytes / 2 ** 20).toFixed(1)} MiB, long tasks ${s.longTasks} (longest ${s.longestTaskMs} ms), frames p50 ${s.frameP50Ms} p99 ${s.frameP99Ms} max ${s.frameMaxMs} ms, ` +
+      `CPU page ${(s.pageCpu * 100).toFixed(0)}% broker ${(s.brokerCpu * 100).toFixed(0)}% generator ${(s.generatorCpu * 100).toFixed(0)}%, ${s.sentPerSec} msg/s sent`,
+  );
 }
 const heapEndBytes = await heapAfterGc();
+const rows = Number(await page.evaluate(`document.querySelectorAll('tr[data-device]').length`));
+const counted = String(await page.evaluate(`document.querySelector('[data-test=counts]')?.textContent ?? ''`)).replace(/\s+/g, ' ').trim();
 await page.screenshot({ path: path.join(root, '.test-output', `bench-console-${pageName}.png`) }).catch(() => undefined);
 await browser.close();
-await publishers.stop();
-await server.close();
+await load.stop();
+await broker.stop();
 
 const mib = (n: number) => +(n / 2 ** 20).toFixed(2);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const used = samples.map((s) => s.heapUsedBytes);
 const summary = {
   page: pageName,
   rate,
   devices: deviceCount,
   durationS: durationMs / 1000,
+  /** the machine's 1-minute load average at the end, and its cores: a shared machine stretches every task */
+  loadAverage: +loadavg()[0]!.toFixed(1),
+  cores: cpus().length,
   longestTaskMs: Math.max(0, ...samples.map((s) => s.longestTaskMs)),
   longTasksOver50Ms: samples.reduce((a, s) => a + s.longTasks, 0),
+  frameP99MsMedian: median(samples.map((s) => s.frameP99Ms)),
+  frameMaxMs: Math.max(0, ...samples.map((s) => s.frameMaxMs)),
+  cpuMedian: { page: median(samples.map((s) => s.pageCpu)), broker: median(samples.map((s) => s.brokerCpu)), generator: median(samples.map((s) => s.generatorCpu)) },
   heapAfterGcMiB: { start: mib(heapStartBytes), end: mib(heapEndBytes) },
   heapUsedMiB: { min: mib(Math.min(...used)), max: mib(Math.max(...used)) },
+  fleetPage: { rowsShown: rows, counts: counted },
   errors,
   samples,
 };
 const dir = path.join(root, 'bench/results');
 mkdirSync(dir, { recursive: true });
-const file = path.join(dir, `console-${pageName}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+const file = path.join(dir, `console-${pageName}-${deviceCount}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify(summary, null, 2));
 console.log(JSON.stringify({ ...summary, samples: undefined }));
 console.log(`written ${path.relative(root, file)}`);

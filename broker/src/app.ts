@@ -69,6 +69,8 @@ export const startSteps: readonly StartStep[] = [
   { name: 'sys', open: openSysStats },
   { name: 'http', open: openHttp },
   { name: 'listeners', open: openListeners },
+  // closed first: the demo devices leave while the listeners are still open
+  { name: 'demo fleet', open: async (w) => need(w, 'demoFleet').close },
 ];
 
 export function createApp(config: Config, deps: AppDeps): App {

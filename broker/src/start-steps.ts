@@ -8,7 +8,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { AppDeps, BoundPorts } from './app.ts';
 import { registerAuthHook } from './api/auth-hook.ts';
+import { registerBridgeRulesRoute } from './api/bridge-rules.ts';
+import { registerBrokerHistoryRoute } from './api/broker-history.ts';
 import { registerConsoleSettingsRoute } from './api/console-settings.ts';
+import { registerDemoFleetRoute, type DemoFleet } from './api/demo-fleet.ts';
 import { registerDeviceTokensRoute } from './api/device-tokens.ts';
 import { registerDevicesRoutes, createPresence, retainedStatusIds, storedDeviceIds, type Presence } from './api/devices.ts';
 import { registerHealthRoutes } from './api/health.ts';
@@ -60,6 +63,7 @@ export interface Wiring {
   bridge?: Bridge;
   presence?: Presence;
   http?: FastifyInstance;
+  demoFleet?: DemoFleet;
   ports?: BoundPorts;
 }
 
@@ -180,10 +184,20 @@ export async function openHttp(w: Wiring): Promise<Close> {
   registerDevicesRoutes(http, { store, presence: need(w, 'presence'), access });
   registerPublishRoute(http, { broker, access, limits: config.guards, metrics });
   registerConsoleSettingsRoute(http, { config: config.console, wsPath: t.ws.path, mqttPort: () => w.ports?.mqtt ?? 0 });
-  registerDeviceTokensRoute(http, { secret: config.auth.mode === 'none' ? null : ensureSecret(config.dataDir, config.auth.jwtSecret, w.log) });
+  const deviceTokenSecret = config.auth.mode === 'none' ? null : ensureSecret(config.dataDir, config.auth.jwtSecret, w.log);
+  registerDeviceTokensRoute(http, { secret: deviceTokenSecret });
+  registerBridgeRulesRoute(http, { config: config.bridge });
+  const { stats } = w;
+  const brokerHistory = registerBrokerHistoryRoute(http, {
+    read: () => ({ connections: broker.connectedClients(), messagesIn: stats.messagesReceived, messagesOut: stats.messagesSent }),
+    intervalMs: config.console.brokerHistoryIntervalMs,
+    windowMs: config.console.brokerHistoryWindowMs,
+  });
+  w.demoFleet = registerDemoFleetRoute(http, { host: t.host, mqttPort: () => w.ports?.mqtt ?? 0, secret: deviceTokenSecret, log: w.log.child({ module: 'demo-fleet' }) });
   const live = registerLiveRoutes(http, { broker, access, log: w.log.child({ module: 'live' }), metrics, config: config.live });
   // the fallbacks' sessions end first, then the server stops answering
   return async () => {
+    await brokerHistory.close();
     await live.close();
     await http.close();
   };

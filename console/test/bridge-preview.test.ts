@@ -1,8 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { previewBridge, type PreviewRule } from '../src/composables/bridge-preview.ts';
+import { previewBridge, previewMessage, type PreviewRule } from '../src/lib/bridge-preview.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const at = 1_700_000_000_000;
+/** the broker's default rule, as GET /api/bridge-rules serves it */
+const telemetry: PreviewRule = { name: 'telemetry', topic: 'devices/+/telemetry', measurement: 'telemetry', tags: { device_id: 1 }, codec: { type: 'json', separator: '_', timestampField: 'ts' } };
 
 describe('bridge preview (default rule)', () => {
   test.each([
@@ -18,7 +20,7 @@ describe('bridge preview (default rule)', () => {
     ['devices/d1/status', 'online', { ok: false, reason: 'no-rule' }],
     ['$SYS/b/clients/connected', '3', { ok: false, reason: 'no-rule' }],
   ])('%s %s', (topic, payload, expected) => {
-    expect(previewBridge(topic, enc(payload), at)).toMatchObject(expected);
+    expect(previewBridge(topic, enc(payload), at, [telemetry])).toMatchObject(expected);
   });
 
   test('other rules: measurement from a topic level, plain numbers and booleans', () => {
@@ -29,5 +31,17 @@ describe('bridge preview (default rule)', () => {
     expect(previewBridge('plant/north/pressure', enc(' 3.5 '), at, rules)).toMatchObject({ ok: true, measurement: 'pressure', tags: { site: 'north' }, fields: { value: 3.5 } });
     expect(previewBridge('plant/north/pressure', enc('high'), at, rules)).toMatchObject({ ok: false, reason: 'undecodable', detail: 'not a number' });
     expect(previewBridge('door/front', enc('true'), at, rules)).toMatchObject({ ok: true, fields: { open: true } });
+  });
+});
+
+describe('bridge preview under the broker configuration', () => {
+  const served = { enabled: true, rules: [telemetry], ignoreTopics: ['devices/+/status'] };
+  test('an ignored topic is not telemetry rather than a dead letter', () => {
+    expect(previewMessage('devices/d1/status', enc('online'), at, served)).toMatchObject({ ok: false, reason: 'ignored' });
+    expect(previewMessage('other/x', enc('1'), at, served)).toMatchObject({ ok: false, reason: 'no-rule' });
+    expect(previewMessage('devices/d1/telemetry', enc('{"t":1}'), at, served)).toMatchObject({ ok: true, fields: { t: 1 } });
+  });
+  test('a broker with the bridge off stores nothing', () => {
+    expect(previewMessage('devices/d1/telemetry', enc('{"t":1}'), at, { ...served, enabled: false })).toMatchObject({ ok: false, reason: 'bridge-off' });
   });
 });

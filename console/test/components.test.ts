@@ -1,9 +1,8 @@
 import { flushPromises, mount } from '@vue/test-utils';
-import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, test, vi } from 'vitest';
 import App from '../src/App.vue';
 import ConnectionBanner from '../src/components/ConnectionBanner.vue';
-import { setServices } from '../src/composables/services.ts';
+import { installServices } from './install-services.ts';
 import { useFleetStore } from '../src/stores/fleet.ts';
 import { useSessionStore } from '../src/stores/session.ts';
 import { createFakeSource, fakeJwt, memoryStorage, type FakeSource } from './fake-source.ts';
@@ -25,7 +24,7 @@ describe('app', () => {
   let source: FakeSource;
   beforeEach(() => {
     source = createFakeSource();
-    setServices({
+    installServices({
       createApi: () => ({
         login: vi.fn(async () => {
           throw new Error('wrong user name or password');
@@ -36,11 +35,14 @@ describe('app', () => {
         consoleSettings: async () => ({ fields: {}, staleAfterIntervals: 3, connect: { mqttPort: 1883, wsPath: '/mqtt' }, canMintTokens: false }),
         mintDeviceToken: vi.fn(),
         publish: vi.fn(),
+        bridgeRules: vi.fn(),
+        brokerHistory: vi.fn(async () => { throw new Error('no history'); }),
+        demoFleet: vi.fn(async () => ({ state: 'stopped' as const, devices: 0, connected: 0, prefix: 'demo', detail: '' })),
+        controlDemoFleet: vi.fn(),
       }),
       createSource: () => source,
       storage: memoryStorage(),
     });
-    setActivePinia(createPinia());
   });
 
   test('login page first; a failed login says why; a token opens the fleet, live', async () => {

@@ -1,8 +1,7 @@
 import { flushPromises } from '@vue/test-utils';
-import { createPinia, setActivePinia } from 'pinia';
 import { expect, test, vi } from 'vitest';
 import { effectScope } from 'vue';
-import { setServices } from '../src/composables/services.ts';
+import { installServices } from './install-services.ts';
 import { useExplorer } from '../src/composables/useExplorer.ts';
 import { useLiveStore } from '../src/stores/live.ts';
 import { useSessionStore } from '../src/stores/session.ts';
@@ -12,8 +11,7 @@ test('a pause holds the list still but keeps buffering (bounded); resume shows w
   vi.useFakeTimers();
   try {
     const source = createFakeSource();
-    setServices({ createApi: () => ({}) as never, createSource: () => source, storage: memoryStorage() });
-    setActivePinia(createPinia());
+    installServices({ createApi: () => ({}) as never, createSource: () => source, storage: memoryStorage() });
     useSessionStore().useToken(fakeJwt({ sub: 'ops' }));
     useLiveStore().start();
     const scope = effectScope();

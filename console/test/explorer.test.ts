@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { buildCommand, commandPayload, readReply } from '../src/composables/commands.ts';
+import { buildCommand, commandPayload, readReply } from '../src/lib/commands.ts';
 import { createRateCounter } from '../src/composables/useExplorer.ts';
 import { rangeQuery } from '../src/composables/useHistory.ts';
 import { parseHash } from '../src/composables/useRoute.ts';
-import { chooseTransport } from '../src/composables/services.ts';
+import { chooseTransport } from '../src/services.ts';
 
 describe('rate per topic', () => {
   test('counts full seconds over the window and forgets idle topics', () => {

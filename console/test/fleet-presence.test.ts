@@ -1,8 +1,7 @@
 import { flushPromises } from '@vue/test-utils';
-import { createPinia, setActivePinia } from 'pinia';
-import { afterEach, expect, test, vi } from 'vitest';
-import { setServices } from '../src/composables/services.ts';
-import { useFleetStore } from '../src/stores/fleet.ts';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { installServices } from './install-services.ts';
+import { mergeSorted, useFleetStore } from '../src/stores/fleet.ts';
 import { useLiveStore } from '../src/stores/live.ts';
 import { useSessionStore } from '../src/stores/session.ts';
 import { createFakeSource, fakeJwt, memoryStorage } from './fake-source.ts';
@@ -20,9 +19,12 @@ test('a device that goes silent turns stale after three of its intervals, judged
     consoleSettings: vi.fn(async () => ({ fields: {}, staleAfterIntervals: 3, connect: { mqttPort: 1883, wsPath: '/mqtt' }, canMintTokens: false })),
     mintDeviceToken: vi.fn(),
     publish: vi.fn(),
+    bridgeRules: vi.fn(),
+    brokerHistory: vi.fn(async () => { throw new Error('no history'); }),
+    demoFleet: vi.fn(async () => ({ state: 'stopped' as const, devices: 0, connected: 0, prefix: 'demo', detail: '' })),
+    controlDemoFleet: vi.fn(),
   };
-  setServices({ createApi: () => api, createSource: () => source, storage: memoryStorage() });
-  setActivePinia(createPinia());
+  installServices({ createApi: () => api, createSource: () => source, storage: memoryStorage() });
   useSessionStore().useToken(fakeJwt({ sub: 'ops' }));
   useLiveStore().start();
   const fleet = useFleetStore();
@@ -42,4 +44,13 @@ test('a device that goes silent turns stale after three of its intervals, judged
   fleet.flush();
   expect(fleet.devices[0]!.presence).toBe('online');
   fleet.stop();
+});
+
+describe('fleet order', () => {
+  test('new device ids merge into natural order', () => {
+    const compare = new Intl.Collator(undefined, { numeric: true }).compare;
+    expect(mergeSorted(['d-1', 'd-3', 'd-10'], ['d-2', 'd-11'], compare)).toEqual(['d-1', 'd-2', 'd-3', 'd-10', 'd-11']);
+    expect(mergeSorted([], ['a'], compare)).toEqual(['a']);
+    expect(mergeSorted(['a'], [], compare)).toEqual(['a']);
+  });
 });

@@ -1,6 +1,6 @@
 import type { HistoryPoint } from '@telemq/broker/contract';
 import { describe, expect, test } from 'vitest';
-import { liveAfterSeam, mergeHistoryWithLive, seamAfter } from '../src/composables/history-merge.ts';
+import { liveAfterSeam, mergeHistoryWithLive, seamAfter } from '../src/lib/history-merge.ts';
 
 const pts = (...ts: number[]): HistoryPoint[] => ts.map((t) => ({ t, v: t / 1000 }));
 

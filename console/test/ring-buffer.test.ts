@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createRing, createSeriesRing } from '../src/composables/ring-buffer.ts';
+import { createRing, createSeriesRing } from '../src/lib/ring-buffer.ts';
 
 describe('series ring', () => {
   test('keeps the newest points in order once full', () => {

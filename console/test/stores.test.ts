@@ -1,8 +1,7 @@
 import { flushPromises } from '@vue/test-utils';
-import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, test, vi } from 'vitest';
 import type { Api } from '../src/api/http.ts';
-import { setServices } from '../src/composables/services.ts';
+import { installServices } from './install-services.ts';
 import { useBrokerStore } from '../src/stores/broker.ts';
 import { useFleetStore } from '../src/stores/fleet.ts';
 import { useLiveStore } from '../src/stores/live.ts';
@@ -22,9 +21,12 @@ beforeEach(() => {
     consoleSettings: vi.fn(async () => ({ fields: {}, staleAfterIntervals: 3, connect: { mqttPort: 1883, wsPath: '/mqtt' }, canMintTokens: false })),
     mintDeviceToken: vi.fn(),
     publish: vi.fn(),
+    bridgeRules: vi.fn(),
+    brokerHistory: vi.fn(async () => { throw new Error('no history'); }),
+    demoFleet: vi.fn(async () => ({ state: 'stopped' as const, devices: 0, connected: 0, prefix: 'demo', detail: '' })),
+    controlDemoFleet: vi.fn(),
   };
-  setServices({ createApi: () => api, createSource: () => source, storage: memoryStorage() });
-  setActivePinia(createPinia());
+  installServices({ createApi: () => api, createSource: () => source, storage: memoryStorage() });
 });
 
 describe('session', () => {
@@ -103,7 +105,7 @@ describe('live', () => {
 
 describe('a refused WebSocket handshake', () => {
   test('asks the API whether the token still works; a 401 there ends the session', async () => {
-    setServices({
+    installServices({
       createApi: (deps) => ({
         ...api,
         devices: async () => {
@@ -114,7 +116,6 @@ describe('a refused WebSocket handshake', () => {
       createSource: () => source,
       storage: memoryStorage(),
     });
-    setActivePinia(createPinia());
     const session = useSessionStore();
     session.useToken(fakeJwt({ sub: 'ops' }));
     useLiveStore().start();

@@ -2,11 +2,14 @@
 // table of messages and rules, so the preview shows exactly what the bridge would do.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { describeRule } from '../../broker/src/api/bridge-rules.ts';
+import { bridgeConfigSchema } from '../../broker/src/bridge/config.ts';
 import { compileRules } from '../../broker/src/bridge/mapping.ts';
-import { defaultRules, previewBridge, type PreviewRule } from '../../console/src/composables/bridge-preview.ts';
+import { previewBridge, type PreviewRule } from '../../console/src/lib/bridge-preview.ts';
 
 const rules: PreviewRule[] = [
-  ...defaultRules,
+  // the broker's default rules, as GET /api/bridge-rules serves them
+  ...bridgeConfigSchema.parse({}).rules.map(describeRule),
   { name: 'plant', topic: 'plant/+/+', measurement: '{2}', tags: { site: 1 }, codec: { type: 'number', field: 'value' } },
   { name: 'door', topic: 'door/+', measurement: 'door', tags: { door: 1 }, codec: { type: 'boolean', field: 'open' } },
   { name: 'nested', topic: 'nested/#', measurement: 'n', tags: {}, codec: { type: 'json', separator: '.', timestampField: 'time' } },

@@ -191,7 +191,7 @@ describe('console against a live fleet', () => {
     await ui.page.click('[data-test=subscribe]');
     await ui.page.waitForSelector('[data-filter="devices/+/telemetry"][data-status=granted]');
     await ui.page.waitForSelector('[data-test=messages] li button');
-    await ui.page.waitForSelector('[data-test=bridge-preview]');
+    await ui.page.waitForSelector('[data-test=bridge-preview][data-rule=telemetry]');
     assert.match((await ui.page.textContent('[data-test=bridge-preview]')) ?? '', /measurement\s*telemetry/);
     await ui.page.locator('[data-chart-field]').first().click();
     await ui.page.waitForSelector('[data-test=explorer-chart] canvas');

@@ -38,6 +38,9 @@ export const consoleConfigSchema = z
     fields: z.record(z.string(), fieldFormatSchema).default(defaultFieldFormats as Record<string, FieldFormat>),
     /** no telemetry within this many of a device's own intervals: stale */
     staleAfterIntervals: z.number().min(1).max(1000).default(3),
+    /** the broker page's history (GET /api/broker-history): one sample per interval, over the window */
+    brokerHistoryIntervalMs: z.number().int().min(100).max(600_000).default(10_000),
+    brokerHistoryWindowMs: z.number().int().min(60_000).max(86_400_000).default(3_600_000),
   })
   .strict();
 

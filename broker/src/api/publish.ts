@@ -2,7 +2,8 @@
 // the caller's ACL (canPublish), the per-client publish rate and the packet and topic size
 // limits of guards. What passes is published through the broker's in-process publish, so MQTT,
 // SSE and long-polling subscribers get it as any other message. Expected refusals are answers
-// (400, 403, 413, 429), counted by result in telemq_http_publishes_total.
+// (400, 403, 413, 429), counted by result in telemq_http_publishes_total. `dryRun` answers whether
+// a publish would pass, so the console can show a refusal before publishing over MQTT.
 import type { FastifyInstance } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
@@ -21,7 +22,7 @@ export interface PublishRouteDeps {
   now?: () => number;
 }
 
-export type PublishResult = 'published' | 'unauthorized' | 'invalid_request' | 'invalid_topic' | 'forbidden' | 'too_large' | 'rate_limited' | 'failed';
+export type PublishResult = 'published' | 'checked' | 'unauthorized' | 'invalid_request' | 'invalid_topic' | 'forbidden' | 'too_large' | 'rate_limited' | 'failed';
 
 const publishRequest = z
   .object({
@@ -30,6 +31,9 @@ const publishRequest = z
     encoding: z.enum(['utf8', 'base64']).default('utf8'),
     qos: z.union([z.literal(0), z.literal(1)]).default(0),
     retain: z.boolean().default(false),
+    /** every check, without publishing or spending the rate: what an MQTT client cannot be told
+     * (a forbidden QoS 0/1 PUBLISH in MQTT 3.1.1 has no refusal to answer with) */
+    dryRun: z.boolean().default(false),
   })
   .strict();
 
@@ -87,6 +91,11 @@ export function registerPublishRoute(app: FastifyInstance, deps: PublishRouteDep
     }
     if (!deps.access.acl.canPublish(identity, topic)) {
       return reply.code(403).send(answer('forbidden', { error: 'forbidden', message: `${identity.subject} may not publish to ${topic}` }));
+    }
+    if (parsed.data.dryRun) {
+      results.inc({ result: 'checked' });
+      const checked: PublishResponse = { topic, bytes: payload.byteLength, qos, retain, dryRun: true };
+      return checked;
     }
     if (limits.publishRatePerSec > 0) {
       let bucket = buckets.get(identity.subject);

@@ -101,6 +101,8 @@ export interface PublishRequest {
   encoding?: 'utf8' | 'base64';
   qos?: 0 | 1;
   retain?: boolean;
+  /** check only: answers as a publish would, without publishing */
+  dryRun?: boolean;
 }
 
 export interface PublishResponse {
@@ -108,6 +110,8 @@ export interface PublishResponse {
   bytes: number;
   qos: 0 | 1;
   retain: boolean;
+  /** the request was a dry run: nothing was published */
+  dryRun?: true;
 }
 
 /** How the console shows one telemetry field: declared once in the broker's config. */
@@ -147,4 +151,79 @@ export interface DeviceTokenResponse {
   token: string;
   /** epoch ms */
   expiresAt: number;
+}
+
+/** How one bridge rule decodes and names a message (bridge.rules, as the broker runs them). */
+export type BridgeRuleCodec =
+  | { type: 'json'; separator: string; timestampField: string }
+  | { type: 'number'; field: string }
+  | { type: 'boolean'; field: string }
+  /** decoded by the broker only (the .proto file stays on the server) */
+  | { type: 'protobuf'; messageType?: string };
+
+export interface BridgeRuleInfo {
+  name: string;
+  /** MQTT topic filter */
+  topic: string;
+  /** fixed name, or `{N}` for topic level N */
+  measurement: string;
+  /** tag name → topic level */
+  tags: Record<string, number>;
+  codec: BridgeRuleCodec;
+}
+
+/** GET /api/bridge-rules: what the bridge does with a message, for the console's preview. */
+export interface BridgeRulesResponse {
+  enabled: boolean;
+  /** the first rule whose topic matches a message maps it */
+  rules: BridgeRuleInfo[];
+  /** topics that are not telemetry: neither stored nor dead-lettered when no rule matches */
+  ignoreTopics: string[];
+}
+
+/** GET and POST /api/demo-fleet: a small simulated fleet inside the broker, for a first look. */
+export interface DemoFleetStatus {
+  state: 'stopped' | 'starting' | 'running' | 'failed';
+  devices: number;
+  connected: number;
+  /** device ids are `${prefix}-1` .. `${prefix}-N` */
+  prefix: string;
+  /** why the last start failed, '' otherwise */
+  detail: string;
+}
+
+/** POST /api/demo-fleet (admin) */
+export interface DemoFleetRequest {
+  action: 'start' | 'stop';
+  /** 1..20, default 12 */
+  devices?: number;
+}
+
+/** What the broker asks of the simulator library (devices-sim/src/demo.ts). */
+export interface DemoFleetOptions {
+  /** the broker's own MQTT over TCP, e.g. mqtt://127.0.0.1:1883 */
+  url: string;
+  devices: number;
+  intervalMs: number;
+  prefix: string;
+  /** HS256 secret the devices sign their tokens with; null on a broker without auth */
+  secret: string | null;
+}
+
+export interface DemoFleetRunner {
+  /** resolves once the first device is connected; rejects with the reason otherwise */
+  start(): Promise<void>;
+  connected(): number;
+  stop(): Promise<void>;
+}
+
+/** GET /api/broker-history: the broker's recent figures, one sample per `intervalMs`, oldest first. */
+export interface BrokerHistoryResponse {
+  intervalMs: number;
+  /** epoch ms of each sample */
+  t: number[];
+  connections: number[];
+  /** messages per second over the interval before each sample */
+  messagesIn: number[];
+  messagesOut: number[];
 }

@@ -56,13 +56,16 @@ test('POST /api/publish: allowed topics reach MQTT subscribers; ACL, shape, size
   const limited = await post({ topic: 'devices/d1/commands/four', payload: '4' }, viewer);
   assert.equal(limited.status, 429);
   assert.equal(limited.body.error, 'rate_limited');
+  // A dry run checks everything but the rate and publishes nothing: allowed while rate limited, still forbidden.
+  assert.deepEqual(await post({ topic: 'devices/d1/commands/dry', payload: 'd', dryRun: true }, viewer), { status: 200, body: { topic: 'devices/d1/commands/dry', bytes: 1, qos: 0, retain: false, dryRun: true } });
+  assert.equal((await post({ topic: 'devices/d1/telemetry', payload: '{}', dryRun: true }, viewer)).status, 403);
   // Another caller has its own bucket.
   assert.equal((await post({ topic: 'devices/d1/commands/marker', payload: 'm' }, admin)).status, 200);
   await waitFor(() => received.some((m) => m.topic.endsWith('/marker')), 5000, 'marker delivered');
   assert.deepEqual(received.map((m) => m.topic.split('/').pop()), ['ping', 'raw', 'three', 'marker'], 'nothing refused was delivered');
 
   const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
-  for (const [result, n] of [['published', 4], ['forbidden', 1], ['rate_limited', 1], ['too_large', 1], ['unauthorized', 1]] as const) {
+  for (const [result, n] of [['published', 4], ['checked', 1], ['forbidden', 2], ['rate_limited', 1], ['too_large', 1], ['unauthorized', 1]] as const) {
     assert.match(metrics, new RegExp(`telemq_http_publishes_total\\{result="${result}"[^}]*\\} ${n}\\n`), result);
   }
 });

@@ -1,5 +1,5 @@
 // The HTTP API client: Bearer token on every request; a 401 ends the session.
-import type { ConsoleSettings, DeviceTokenRequest, DeviceTokenResponse, DevicesResponse, HistoryQuery, HistoryResponse, LoginRequest, LoginResponse, PublishRequest, PublishResponse } from '@telemq/broker/contract';
+import type { BridgeRulesResponse, BrokerHistoryResponse, ConsoleSettings, DemoFleetRequest, DemoFleetStatus, DeviceTokenRequest, DeviceTokenResponse, DevicesResponse, HistoryQuery, HistoryResponse, LoginRequest, LoginResponse, PublishRequest, PublishResponse } from '@telemq/broker/contract';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -26,6 +26,11 @@ export interface Api {
   /** Prometheus text from /metrics */
   metricsText(): Promise<string>;
   consoleSettings(): Promise<ConsoleSettings>;
+  bridgeRules(): Promise<BridgeRulesResponse>;
+  brokerHistory(): Promise<BrokerHistoryResponse>;
+  demoFleet(): Promise<DemoFleetStatus>;
+  /** admin only */
+  controlDemoFleet(request: DemoFleetRequest): Promise<DemoFleetStatus>;
   /** admin only */
   mintDeviceToken(request: DeviceTokenRequest): Promise<DeviceTokenResponse>;
   publish(request: PublishRequest): Promise<PublishResponse>;
@@ -60,6 +65,10 @@ export function createApi(deps: ApiDeps): Api {
     },
     metricsText: () => call<string>('/metrics', { json: false }),
     consoleSettings: () => call<ConsoleSettings>('/api/console-settings'),
+    bridgeRules: () => call<BridgeRulesResponse>('/api/bridge-rules'),
+    brokerHistory: () => call<BrokerHistoryResponse>('/api/broker-history'),
+    demoFleet: () => call<DemoFleetStatus>('/api/demo-fleet'),
+    controlDemoFleet: (request) => call<DemoFleetStatus>('/api/demo-fleet', { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' } }),
     mintDeviceToken: (request) => call<DeviceTokenResponse>('/api/device-tokens', { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' } }),
     publish: (request) => call<PublishResponse>('/api/publish', { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' } }),
   };

@@ -4,7 +4,7 @@
 import { parseDeviceTopic, topics } from '@telemq/broker/contract';
 import { onScopeDispose, shallowRef } from 'vue';
 import { useLiveStore } from '../stores/live.ts';
-import { commandPayload, readReply, type CommandBuild, type CommandEntry } from './commands.ts';
+import { commandPayload, readReply, type CommandBuild, type CommandEntry } from '../lib/commands.ts';
 
 const decoder = new TextDecoder();
 const maxEntries = 30;

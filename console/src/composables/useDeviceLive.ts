@@ -6,9 +6,9 @@ import { topics } from '@telemq/broker/contract';
 import { onScopeDispose, ref, shallowRef } from 'vue';
 import { useLiveStore } from '../stores/live.ts';
 import { useSessionStore } from '../stores/session.ts';
-import { createFrameScheduler } from './frame.ts';
-import { createSeriesRing, type SeriesRing } from './ring-buffer.ts';
-import { readTelemetry } from './telemetry.ts';
+import { createFrameScheduler } from '../lib/frame.ts';
+import { createSeriesRing, type SeriesRing } from '../lib/ring-buffer.ts';
+import { readTelemetry } from '../lib/telemetry.ts';
 
 export interface RawMessage {
   topic: string;

@@ -1,12 +1,14 @@
-// The topic explorer: any filter the ACL allows, a bounded message list (a pause buffers), rates per
-// topic over a sliding window, and a live chart of one chosen (topic, numeric field).
+// The topic explorer: any filter the ACL allows, a bounded message list (a pause buffers), a topic
+// tree (counts, last values), rates per topic over a sliding window, and a live chart of one chosen
+// (topic, numeric field). Paused, the list and the tree on screen hold still; counting goes on.
 import { onScopeDispose, ref, shallowRef } from 'vue';
 import type { Watch } from '../live/hub.ts';
 import type { LiveMessage } from '../live/live-source.ts';
 import { useLiveStore } from '../stores/live.ts';
-import { createFrameScheduler } from './frame.ts';
-import { createRing, createSeriesRing } from './ring-buffer.ts';
-import { isRecord, numericFields, parseJsonPayload } from './telemetry.ts';
+import { createTopicTree, type TopicRow } from '../explorer/topic-tree.ts';
+import { createFrameScheduler } from '../lib/frame.ts';
+import { createRing, createSeriesRing } from '../lib/ring-buffer.ts';
+import { isRecord, numericFields, parseJsonPayload } from '../lib/telemetry.ts';
 
 export interface ExplorerMessage {
   id: number;
@@ -77,10 +79,16 @@ export function useExplorer(capacity = 500, shown = 100, listEveryMs = 500) {
   let nextId = 1;
   const listFrame = createFrameScheduler(() => (messages.value = ring.toArray().slice(-shown).reverse()), listEveryMs);
   const chartRedraw = createFrameScheduler(() => (chartFrame.value += 1));
+  const tree = createTopicTree();
+  /** topics shown open in the tree */
+  const expanded = shallowRef<ReadonlySet<string>>(new Set());
+  const treeRows = shallowRef<TopicRow[]>([]);
+  const treeFrame = createFrameScheduler(() => (treeRows.value = tree.rows(expanded.value)), listEveryMs);
   const rateTimer = setInterval(() => (rates.value = counter.rates(Date.now())), 1000);
 
   function onMessage(m: LiveMessage): void {
     counter.count(m.topic, m.receivedAtMs);
+    tree.add(m.topic, m.payload, m.receivedAtMs);
     const parsed = parseJsonPayload(m.payload);
     const c = chart.value;
     if (c && c.topic === m.topic && parsed.ok && isRecord(parsed.value)) {
@@ -94,7 +102,10 @@ export function useExplorer(capacity = 500, shown = 100, listEveryMs = 500) {
     const text = parsed.text;
     ring.push({ id: nextId++, topic: m.topic, payload: m.payload, text, json: parsed.ok ? parsed.value : undefined, isJson: parsed.ok, sizeBytes: m.payload.byteLength, receivedAtMs: m.receivedAtMs, retain: m.retain });
     if (paused.value) heldWhilePaused.value = Math.min(heldWhilePaused.value + 1, capacity);
-    else listFrame.schedule();
+    else {
+      listFrame.schedule();
+      treeFrame.schedule();
+    }
   }
 
   function setPaused(isPaused: boolean): void {
@@ -102,6 +113,14 @@ export function useExplorer(capacity = 500, shown = 100, listEveryMs = 500) {
     if (isPaused) return;
     heldWhilePaused.value = 0;
     listFrame.schedule();
+    treeFrame.schedule();
+  }
+
+  function toggleTopic(topic: string): void {
+    const next = new Set(expanded.value);
+    if (!next.delete(topic)) next.add(topic);
+    expanded.value = next;
+    treeRows.value = tree.rows(next);
   }
 
   function subscribe(filter: string): void {
@@ -135,6 +154,8 @@ export function useExplorer(capacity = 500, shown = 100, listEveryMs = 500) {
   function clear(): void {
     ring.clear();
     messages.value = [];
+    tree.clear();
+    treeRows.value = [];
   }
 
   onScopeDispose(() => {
@@ -142,8 +163,9 @@ export function useExplorer(capacity = 500, shown = 100, listEveryMs = 500) {
     watches.clear();
     clearInterval(rateTimer);
     listFrame.cancel();
+    treeFrame.cancel();
     chartRedraw.cancel();
   });
 
-  return { subscriptions, messages, paused, heldWhilePaused, setPaused, rates, chart, chartSeries, chartFrame, subscribe, unsubscribe, chartField, clear };
+  return { subscriptions, messages, paused, heldWhilePaused, setPaused, rates, treeRows, toggleTopic, chart, chartSeries, chartFrame, subscribe, unsubscribe, chartField, clear };
 }

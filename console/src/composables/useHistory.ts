@@ -3,8 +3,8 @@
 import type { HistoryPoint, HistoryResponse } from '@telemq/broker/contract';
 import { computed, onScopeDispose, ref, shallowRef, watch, type Ref } from 'vue';
 import { useSessionStore } from '../stores/session.ts';
-import { mergeHistoryWithLive, type MergedSeries } from './history-merge.ts';
-import type { SeriesRing } from './ring-buffer.ts';
+import { mergeHistoryWithLive, type MergedSeries } from '../lib/history-merge.ts';
+import type { SeriesRing } from '../lib/ring-buffer.ts';
 
 export type RangeName = 'hour' | 'day' | 'week' | 'custom';
 export type HistoryState = 'idle' | 'loading' | 'error' | 'done';
@@ -86,16 +86,21 @@ export function useHistory({ deviceId, field, range, liveSeries, frame, ready, s
     }
   }
 
-  // The first load waits for the live subscription, so live data covers everything after it.
+  // The first load waits for the live subscription, so live data covers everything after it. The
+  // watcher belongs to the caller's scope (created here, stopped with it); a subscription that
+  // becomes active after the component is gone loads nothing.
   let isReady = false;
+  let isDisposed = false;
   watch([field, range], () => {
     if (isReady) void load();
   });
   void ready.then(() => {
+    if (isDisposed) return;
     isReady = true;
     void load();
   });
   onScopeDispose(() => {
+    isDisposed = true;
     clearTimeout(settleTimer);
     controller?.abort();
   });

@@ -1,5 +1,5 @@
 // A hash router small enough to read: four pages, one parameter.
-import { readonly, ref } from 'vue';
+import { onScopeDispose, readonly, ref } from 'vue';
 
 export type Route = { name: 'fleet' } | { name: 'device'; deviceId: string } | { name: 'explorer' } | { name: 'broker' };
 
@@ -17,11 +17,11 @@ export function hrefOf(route: Route): string {
   return route.name === 'fleet' ? '#/' : `#/${route.name}`;
 }
 
-const current = ref<Route>(parseHash(globalThis.location?.hash ?? ''));
-globalThis.addEventListener?.('hashchange', () => {
-  current.value = parseHash(globalThis.location.hash);
-});
-
+/** The current route, followed while the calling component lives (App.vue: the one router). */
 export function useRoute() {
+  const current = ref<Route>(parseHash(globalThis.location?.hash ?? ''));
+  const follow = () => void (current.value = parseHash(globalThis.location.hash));
+  globalThis.addEventListener?.('hashchange', follow);
+  onScopeDispose(() => globalThis.removeEventListener?.('hashchange', follow));
   return readonly(current);
 }

@@ -19,6 +19,11 @@ export interface LiveMessage {
   receivedAtMs: number;
 }
 
+export interface PublishOptions {
+  qos?: 0 | 1;
+  retain?: boolean;
+}
+
 export type SubscribeResult = { ok: true } | { ok: false; reason: 'refused' | 'error'; detail: string };
 
 export interface LiveSource {
@@ -29,7 +34,8 @@ export interface LiveSource {
   /** resolves once the server answered (SUBACK, or the stream opened) */
   subscribe(filter: string): Promise<SubscribeResult>;
   unsubscribe(filter: string): Promise<void>;
-  publish(topic: string, payload: string): Promise<void>;
+  /** QoS 1, not retained, unless told otherwise; rejects with the reason when refused */
+  publish(topic: string, payload: string, options?: PublishOptions): Promise<void>;
   onMessage(handler: (message: LiveMessage) => void): () => void;
   onState(handler: (state: LiveState) => void): () => void;
   close(): Promise<void>;

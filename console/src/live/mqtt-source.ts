@@ -124,9 +124,9 @@ export function createMqttSource(deps: MqttSourceDeps): LiveSource {
       filters.delete(filter);
       if (client && state.kind === 'connected') await client.unsubscribeAsync(filter).catch(() => undefined);
     },
-    async publish(topic, payload) {
+    async publish(topic, payload, options = {}) {
       if (!client || state.kind !== 'connected') throw new Error('not connected');
-      await client.publishAsync(topic, payload, { qos: 1 });
+      await client.publishAsync(topic, payload, { qos: options.qos ?? 1, retain: options.retain ?? false });
     },
     onMessage: messages.add,
     onState: states.add,

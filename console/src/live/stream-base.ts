@@ -1,7 +1,7 @@
 // What the SSE and polling transports share: the filter set, pending subscribe answers,
 // state changes, backoff and publishing over HTTP. Each transport only opens its stream with the current filters.
 import { backoffDelayMs } from './backoff.ts';
-import { createListeners, type LiveMessage, type LiveSource, type LiveSourceDeps, type LiveState, type SubscribeResult } from './live-source.ts';
+import { createListeners, type LiveMessage, type LiveSource, type LiveSourceDeps, type LiveState, type PublishOptions, type SubscribeResult } from './live-source.ts';
 import type { WireSubscribed } from './wire.ts';
 
 export function createStreamBase(deps: LiveSourceDeps, open: (filters: string[]) => void, shut: () => void) {
@@ -84,11 +84,11 @@ export function createStreamBase(deps: LiveSourceDeps, open: (filters: string[])
  * Publishing for the fallbacks: POST /api/publish, checked by the broker like an MQTT PUBLISH
  * (ACL, rate, size), so commands work where WebSocket is blocked. The answer's message is the error.
  */
-export async function publishOverHttp(deps: LiveSourceDeps, topic: string, payload: string): Promise<void> {
+export async function publishOverHttp(deps: LiveSourceDeps, topic: string, payload: string, options: PublishOptions = {}): Promise<void> {
   const res = await fetch(new URL('/api/publish', deps.baseUrl), {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${deps.getToken() ?? ''}` },
-    body: JSON.stringify({ topic, payload, qos: 1 }),
+    body: JSON.stringify({ topic, payload, qos: options.qos ?? 1, retain: options.retain ?? false }),
   });
   if (res.ok) return;
   const body = (await res.json().catch(() => ({}))) as { message?: string };
@@ -106,7 +106,7 @@ export function streamSource(kind: LiveSource['kind'], base: ReturnType<typeof c
     connect: base.start,
     subscribe: base.subscribe,
     unsubscribe: async (f) => base.unsubscribe(f),
-    publish: (topic, payload) => publishOverHttp(deps, topic, payload),
+    publish: (topic, payload, options) => publishOverHttp(deps, topic, payload, options),
     onMessage: base.messages.add,
     onState: base.states.add,
     close: async () => {

@@ -1,10 +1,12 @@
 // Broker page data: $SYS topics (live over the one connection) and /metrics (polled), started at
-// login so the page's charts hold up to the last hour (720 samples of the 5 s $SYS period).
+// login (720 samples of the 5 s $SYS period), and the broker's own last hour (GET
+// /api/broker-history, read when the page opens) drawn before them, so the charts are full at once.
+import type { BrokerHistoryResponse } from '@telemq/broker/contract';
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
-import { classifySys, createRate, figuresFromMetrics, parsePrometheus, sysPath, type MetricFigures, type SysFigure } from '../composables/broker-stats.ts';
-import { createFrameScheduler } from '../composables/frame.ts';
-import { createSeriesRing } from '../composables/ring-buffer.ts';
+import { classifySys, createRate, figuresFromMetrics, joinHistory, parsePrometheus, sysPath, type MetricFigures, type SysFigure } from '../lib/broker-stats.ts';
+import { createFrameScheduler } from '../lib/frame.ts';
+import { createSeriesRing } from '../lib/ring-buffer.ts';
 import type { Watch } from '../live/hub.ts';
 import { useLiveStore } from './live.ts';
 import { useSessionStore } from './session.ts';
@@ -23,6 +25,8 @@ export const useBrokerStore = defineStore('broker', () => {
   const hasRate = { messagesIn: false, messagesOut: false };
   /** each figure over time, for the page's charts */
   const series: Record<SysFigure, ReturnType<typeof createSeriesRing>> = { connections: createSeriesRing(720), messagesIn: createSeriesRing(720), messagesOut: createSeriesRing(720) };
+  /** the broker's samples from before the page opened */
+  const history = shallowRef<BrokerHistoryResponse | null>(null);
   const frame = ref(0);
   const redraw = createFrameScheduler(() => (frame.value += 1));
   let watch: Watch | null = null;
@@ -67,6 +71,21 @@ export const useBrokerStore = defineStore('broker', () => {
     }
   }
 
+  async function loadHistory(): Promise<void> {
+    try {
+      history.value = await session.api.brokerHistory();
+      redraw.schedule();
+    } catch {
+      history.value = null; // an older broker: live samples only
+    }
+  }
+
+  /** The chart's points of one figure since `fromMs`: the broker's history, then what came live. */
+  function read(kind: SysFigure, fromMs: number): { t: Float64Array; v: Float64Array } {
+    const h = history.value;
+    return joinHistory(h ? { t: h.t, v: h[kind] } : null, series[kind].since(fromMs), fromMs);
+  }
+
   /** $SYS for the whole session (App.vue, at login), so the charts have the last hour. */
   function collect(): void {
     if (watch) return;
@@ -79,6 +98,7 @@ export const useBrokerStore = defineStore('broker', () => {
     watch = null;
     redraw.cancel();
     for (const ring of Object.values(series)) ring.clear();
+    history.value = null;
   }
 
   /** /metrics while the page is shown. Reference counted: the page calls start on mount and stop on unmount. */
@@ -86,6 +106,7 @@ export const useBrokerStore = defineStore('broker', () => {
     collect();
     users += 1;
     if (users > 1) return;
+    void loadHistory();
     void pollMetrics();
     timer = setInterval(() => void pollMetrics(), 5000);
   }
@@ -96,5 +117,5 @@ export const useBrokerStore = defineStore('broker', () => {
     clearInterval(timer);
   }
 
-  return { sys, figures, series, frame, metrics, metricsError, sysRefused, collect, stopCollecting, start, stop, onSys };
+  return { sys, figures, series, read, frame, metrics, metricsError, sysRefused, collect, stopCollecting, start, stop, onSys };
 });

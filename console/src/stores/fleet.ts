@@ -5,8 +5,8 @@
 import { parseDeviceTopic, topics, type DeviceSummary } from '@telemq/broker/contract';
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import { createFrameScheduler } from '../composables/frame.ts';
-import { readTelemetry } from '../composables/telemetry.ts';
+import { createFrameScheduler } from '../lib/frame.ts';
+import { readTelemetry } from '../lib/telemetry.ts';
 import { nextIntervalMs, presenceOf, type Presence } from '../fleet/presence.ts';
 import type { Watch } from '../live/hub.ts';
 import type { LiveMessage } from '../live/live-source.ts';
@@ -22,6 +22,20 @@ export interface FleetDevice extends DeviceSummary {
 }
 
 const decoder = new TextDecoder();
+/** device ids in natural order (dev-2 before dev-10); one collator, as making one per compare costs far more */
+const byNaturalId = new Intl.Collator(undefined, { numeric: true }).compare;
+
+/** `sorted` with `added` (sorted too) merged in: linear, so a fleet of thousands is not re-sorted per flush */
+export function mergeSorted(sorted: readonly string[], added: string[], compare: (a: string, b: string) => number): string[] {
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < sorted.length || j < added.length) {
+    if (j >= added.length || (i < sorted.length && compare(sorted[i]!, added[j]!) <= 0)) out.push(sorted[i++]!);
+    else out.push(added[j++]!);
+  }
+  return out;
+}
 
 export const useFleetStore = defineStore('fleet', () => {
   const live = useLiveStore();
@@ -87,15 +101,15 @@ export const useFleetStore = defineStore('fleet', () => {
 
   function flush(): void {
     if (dirty.size === 0) return;
-    let added = false;
+    const added: string[] = [];
     for (const id of dirty) {
       const d = byId.get(id);
       if (!d) continue;
-      if (!snapshots.has(id)) added = true;
+      if (!snapshots.has(id)) added.push(id);
       snapshots.set(id, Object.freeze({ ...d, latest: { ...d.latest } }));
     }
     dirty.clear();
-    if (added) order = [...snapshots.keys()].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    if (added.length > 0) order = mergeSorted(order, added.sort(byNaturalId), byNaturalId);
     devices.value = order.map((id) => snapshots.get(id)!);
   }
 

@@ -1,15 +1,16 @@
 // The one live connection of the app (held in a shallowRef: Vue must not proxy a client) and its state.
 import { defineStore } from 'pinia';
 import { computed, shallowRef } from 'vue';
-import { services } from '../composables/services.ts';
+import { useServices } from '../services.ts';
 import { createLiveHub, type LiveHub, type Watch } from '../live/hub.ts';
-import type { LiveMessage, LiveState } from '../live/live-source.ts';
+import type { LiveMessage, LiveState, PublishOptions } from '../live/live-source.ts';
 import { useSessionStore } from './session.ts';
 
 export type { LiveState };
 
 export const useLiveStore = defineStore('live', () => {
   const session = useSessionStore();
+  const services = useServices();
   const hub = shallowRef<LiveHub | null>(null);
   const state = shallowRef<LiveState>({ kind: 'offline', reason: 'not started' });
   const isConnected = computed(() => state.value.kind === 'connected');
@@ -20,7 +21,7 @@ export const useLiveStore = defineStore('live', () => {
 
   function start(): void {
     if (hub.value) return;
-    const source = services().createSource({ getToken: () => session.token });
+    const source = services.createSource({ getToken: () => session.token });
     stopState = source.onState((next) => {
       state.value = next;
       if (next.kind === 'unauthorized') session.refused(next.reason);
@@ -46,9 +47,9 @@ export const useLiveStore = defineStore('live', () => {
     return hub.value.watch(filter, handler);
   }
 
-  async function publish(topic: string, payload: string): Promise<void> {
+  async function publish(topic: string, payload: string, options?: PublishOptions): Promise<void> {
     if (!hub.value) throw new Error('not connected');
-    await hub.value.source.publish(topic, payload);
+    await hub.value.source.publish(topic, payload, options);
   }
 
   return { hub, state, isConnected, canPublish, transport, start, stop, watch, publish };

@@ -2,7 +2,7 @@
 import type { LoginResponse } from '@telemq/broker/contract';
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import { services } from '../composables/services.ts';
+import { useServices, type Services } from '../services.ts';
 
 const storageKey = 'telemq.session';
 
@@ -48,7 +48,8 @@ export function tokenShapeProblem(token: string): string | null {
 }
 
 export const useSessionStore = defineStore('session', () => {
-  const saved = load();
+  const services = useServices();
+  const saved = load(services.storage);
   const token = ref<string | null>(saved?.token ?? null);
   const username = ref(saved?.username ?? '');
   const role = ref(saved?.role ?? '');
@@ -60,7 +61,7 @@ export const useSessionStore = defineStore('session', () => {
 
   /** why the pasted token in use is not a JWT, if it is not */
   let shapeProblem: string | null = null;
-  const api = services().createApi({ getToken: () => token.value, onUnauthorized: () => refused() });
+  const api = services.createApi({ getToken: () => token.value, onUnauthorized: () => refused() });
 
   /** the broker refused the token (API 401, or MQTT CONNACK refusal) */
   function refused(detail = ''): void {
@@ -76,7 +77,7 @@ export const useSessionStore = defineStore('session', () => {
     role.value = next.role;
     expiresAtMs.value = next.expiresAtMs;
     message.value = '';
-    services().storage?.setItem(storageKey, JSON.stringify(next));
+    services.storage?.setItem(storageKey, JSON.stringify(next));
     armExpiry();
   }
 
@@ -112,17 +113,20 @@ export const useSessionStore = defineStore('session', () => {
     shapeProblem = null;
     token.value = null;
     message.value = reason;
-    services().storage?.removeItem(storageKey);
+    services.storage?.removeItem(storageKey);
   }
 
   if (token.value) begin({ token: token.value, username: username.value, role: role.value, expiresAtMs: expiresAtMs.value });
 
-  return { token, username, role, expiresAtMs, message, isLoggedIn, api, login, useToken, logout, refused };
+  /** the page origin the API and live connection use (the onboarding shows it) */
+  const baseUrl = services.baseUrl;
+
+  return { token, username, role, expiresAtMs, message, isLoggedIn, api, baseUrl, login, useToken, logout, refused };
 });
 
-function load(): Saved | null {
+function load(storage: Services['storage']): Saved | null {
   try {
-    const raw = services().storage?.getItem(storageKey);
+    const raw = storage?.getItem(storageKey);
     return raw ? (JSON.parse(raw) as Saved) : null;
   } catch {
     return null;

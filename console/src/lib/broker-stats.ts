@@ -100,3 +100,24 @@ export function createRate() {
     return ((value - prev.value) * 1000) / (atMs - prev.atMs);
   };
 }
+
+/**
+ * The broker's samples from before the live ones (GET /api/broker-history), then the live ones:
+ * history points at or after `fromMs` and before the first live point, oldest first.
+ */
+export function joinHistory(history: { t: readonly number[]; v: readonly number[] } | null, live: { t: Float64Array; v: Float64Array }, fromMs: number): { t: Float64Array; v: Float64Array } {
+  if (!history || history.t.length === 0) return live;
+  const firstLive = live.t.length > 0 ? live.t[0]! : Infinity;
+  const keep: number[] = [];
+  for (let i = 0; i < history.t.length; i++) if (history.t[i]! >= fromMs && history.t[i]! < firstLive) keep.push(i);
+  if (keep.length === 0) return live;
+  const t = new Float64Array(keep.length + live.t.length);
+  const v = new Float64Array(keep.length + live.t.length);
+  keep.forEach((at, i) => {
+    t[i] = history.t[at]!;
+    v[i] = history.v[at]!;
+  });
+  t.set(live.t, keep.length);
+  v.set(live.v, keep.length);
+  return { t, v };
+}

@@ -1,36 +1,21 @@
 // What the bridge would write for a message: measurement, tags, fields and timestamp, or the
-// reason it would be dead-lettered. The rules and decoding mirror broker/src/bridge/mapping.ts and
-// codecs.ts, which cannot run in a browser as they are (they use Node's Buffer and protobufjs);
-// test/console/bridge-preview-parity.test.ts runs both on the same table so they cannot drift.
-import { topicMatches } from '@telemq/broker/contract';
+// reason it would be dead-lettered, under the broker's configured rules (GET /api/bridge-rules).
+// The decoding mirrors broker/src/bridge/mapping.ts and codecs.ts, which cannot run in a browser
+// as they are (they use Node's Buffer and protobufjs); test/console/bridge-preview-parity.test.ts
+// runs both on the same table so they cannot drift.
+import { topicMatches, type BridgeRuleCodec, type BridgeRuleInfo, type BridgeRulesResponse } from '@telemq/broker/contract';
 
-export type PreviewCodec =
-  | { type: 'json'; separator: string; timestampField: string }
-  | { type: 'number'; field: string }
-  | { type: 'boolean'; field: string }
-  | { type: 'protobuf' };
-
-export interface PreviewRule {
-  name: string;
-  topic: string;
-  /** fixed name, or `{N}` for topic level N */
-  measurement: string;
-  /** tag name → topic level */
-  tags: Record<string, number>;
-  codec: PreviewCodec;
-}
-
-/** The broker's default rule (broker/src/bridge/config.ts). */
-export const defaultRules: readonly PreviewRule[] = [
-  { name: 'telemetry', topic: 'devices/+/telemetry', measurement: 'telemetry', tags: { device_id: 1 }, codec: { type: 'json', separator: '_', timestampField: 'ts' } },
-];
+export type PreviewCodec = BridgeRuleCodec;
+export type PreviewRule = BridgeRuleInfo;
 
 export type FieldValue = number | boolean | string;
 export type DeadLetterReason = 'no-rule' | 'undecodable' | 'invalid-name';
 
 export type BridgePreview =
   | { ok: true; rule: string; measurement: string; tags: Record<string, string>; fields: Record<string, FieldValue>; timestampMs: number }
-  | { ok: false; reason: DeadLetterReason; detail: string; rule?: string };
+  | { ok: false; reason: DeadLetterReason; detail: string; rule?: string }
+  /** not telemetry (bridge.ignoreTopics), or the bridge is off: neither stored nor dead-lettered */
+  | { ok: false; reason: 'ignored' | 'bridge-off'; detail: string; rule?: undefined };
 
 type Decoded = { ok: true; fields: Record<string, FieldValue>; timestampMs: number | null } | { ok: false; detail: string };
 
@@ -94,7 +79,17 @@ function decode(codec: PreviewCodec, payload: Uint8Array): Decoded {
   }
 }
 
-export function previewBridge(topic: string, payload: Uint8Array, receivedAtMs: number, rules: readonly PreviewRule[] = defaultRules): BridgePreview {
+/** What the bridge would do with a message, under the broker's configuration. */
+export function previewMessage(topic: string, payload: Uint8Array, receivedAtMs: number, bridge: BridgeRulesResponse): BridgePreview {
+  if (!bridge.enabled) return { ok: false, reason: 'bridge-off', detail: 'the bridge is disabled on this broker: nothing is stored' };
+  const preview = previewBridge(topic, payload, receivedAtMs, bridge.rules);
+  if (!preview.ok && preview.reason === 'no-rule' && bridge.ignoreTopics.some((f) => topicMatches(f, topic))) {
+    return { ok: false, reason: 'ignored', detail: 'not telemetry: the topic is in bridge.ignoreTopics' };
+  }
+  return preview;
+}
+
+export function previewBridge(topic: string, payload: Uint8Array, receivedAtMs: number, rules: readonly PreviewRule[]): BridgePreview {
   const rule = rules.find((r) => topicMatches(r.topic, topic));
   if (!rule) return { ok: false, reason: 'no-rule', detail: 'no bridge rule matches the topic' };
   const levels = topic.split('/');

@@ -1,9 +1,12 @@
 // The app's outside world in one place, replaceable in tests: the HTTP API and the live transport.
-import { createApi, type Api, type ApiDeps } from '../api/http.ts';
-import type { LiveSource, LiveSourceDeps, TransportKind } from '../live/live-source.ts';
-import { createMqttSource } from '../live/mqtt-source.ts';
-import { createPollSource } from '../live/poll-source.ts';
-import { createSseSource } from '../live/sse-source.ts';
+// Created once by main.ts and provided to the app; the stores inject it (Pinia runs setup stores
+// in the app's context), so nothing here is module state.
+import { inject, type App, type InjectionKey } from 'vue';
+import { createApi, type Api, type ApiDeps } from './api/http.ts';
+import type { LiveSource, LiveSourceDeps, TransportKind } from './live/live-source.ts';
+import { createMqttSource } from './live/mqtt-source.ts';
+import { createPollSource } from './live/poll-source.ts';
+import { createSseSource } from './live/sse-source.ts';
 
 export interface Services {
   baseUrl: string;
@@ -22,7 +25,10 @@ export function chooseTransport(search: string, hasWebSocket: boolean, hasEventS
 
 const builders = { mqtt: createMqttSource, sse: createSseSource, poll: createPollSource } as const;
 
-function defaults(): Services {
+export const servicesKey: InjectionKey<Services> = Symbol('services');
+
+/** The browser's services; `overrides` replace parts (tests). */
+export function createServices(overrides: Partial<Services> = {}): Services {
   const baseUrl = globalThis.location?.origin ?? 'http://127.0.0.1:8080';
   return {
     baseUrl,
@@ -32,16 +38,17 @@ function defaults(): Services {
       return builders[kind]({ ...deps, baseUrl });
     },
     storage: globalThis.localStorage ?? null,
+    ...overrides,
   };
 }
 
-let current: Services | undefined;
-
-export function services(): Services {
-  current ??= defaults();
-  return current;
+export function provideServices(app: App, services: Services): App {
+  return app.provide(servicesKey, services);
 }
 
-export function setServices(overrides: Partial<Services>): void {
-  current = { ...defaults(), ...overrides };
+/** In a store's (or component's) setup: the app's services. */
+export function useServices(): Services {
+  const found = inject(servicesKey, null);
+  if (!found) throw new Error('no services provided: main.ts provides them with provideServices(app, createServices())');
+  return found;
 }
