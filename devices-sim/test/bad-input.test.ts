@@ -1,12 +1,14 @@
 // Bad input ends with one clear message and a non-zero exit, never a stack trace.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { freePort } from '../../test/support/net.ts';
 import { startTestApp } from '../../test/support/app.ts';
-import { isOneClearLine, runSim, startMosquittoWithPassword } from './helpers.ts';
+import { startMosquitto } from '../../test/support/services.ts';
+import { runSim } from '../../test/support/simulator.ts';
+import { isOneClearLine } from './helpers.ts';
+import { tempDirFor } from '../../test/support/temp-dir.ts';
 
 function assertClearFailure(result: { code: number | null; stderr: string }, pattern: RegExp) {
   assert.notEqual(result.code, 0, 'non-zero exit');
@@ -22,8 +24,7 @@ test('a nonsense flag', async () => {
 });
 
 test('a malformed scenario file, YAML and JSON', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-sim-bad-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirFor(t, 'telemq-sim-bad-');
   const yaml = path.join(dir, 'fleet.yaml');
   writeFileSync(yaml, 'devices:\n  - profile: thermostat\n   count: [\n');
   assertClearFailure(await runSim(['--scenario', yaml]), /fleet\.yaml is not valid YAML/);
@@ -41,8 +42,8 @@ test('an unreachable URL', async () => {
 });
 
 test('refused credentials (a broker that demands a password)', async (t) => {
-  const broker = await startMosquittoWithPassword();
-  t.after(() => broker.close());
+  const broker = await startMosquitto({ users: { user: 'password' } });
+  t.after(() => broker.destroy());
   const result = await runSim(['--url', broker.url, '--devices', '3', '--password', 'wrong', '--duration', '5s']);
   assertClearFailure(result, /refused the credentials of sim-1: .*Not authorized/);
 });

@@ -1,15 +1,14 @@
 // The broker stops for 5 s and comes back on the same ports: every device reconnects, at spread
 // out times (full jitter), each within the backoff cap of the broker's return.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import { topics } from '@telemq/broker/contract';
 import mqtt from 'mqtt';
 import { startTestApp, type TestApp } from '../../test/support/app.ts';
 import { sleep, waitFor } from '../../test/support/net.ts';
-import { startSim, testAuth } from './helpers.ts';
+import { startSim } from '../../test/support/simulator.ts';
+import { testAuth } from './helpers.ts';
+import { tempDirFor } from '../../test/support/temp-dir.ts';
 
 const DEVICES = 100;
 const CAP_MS = 2000;
@@ -19,8 +18,7 @@ const CONNECT_SLACK_MS = 1000;
 
 test('broker down for 5 s: every device reconnects, spread out, within the backoff cap', async (t) => {
   const config = { auth: testAuth.broker, logLevel: 'warn' as const };
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-sim-outage-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = tempDirFor(t, 'telemq-sim-outage-');
   let server: TestApp = await startTestApp(config, { dataDir });
   t.after(() => server.close());
 

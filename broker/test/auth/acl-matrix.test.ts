@@ -2,9 +2,6 @@
 // A forbidden SUBSCRIBE gets 0x80 for that filter only; a forbidden PUBLISH is dropped (the client
 // stays connected) and counted.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import { startTestApp, type TestApp } from '../../../test/support/app.ts';
@@ -14,6 +11,7 @@ import { authConfigSchema } from '../../src/auth/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetricsRegistry } from '../../src/metrics.ts';
 import { connect, refusalCount, securedConfig, signToken, subackCodes, testSecret } from './helpers.ts';
+import { tempDirFor } from '../../../test/support/temp-dir.ts';
 
 interface RoleCase {
   role: string;
@@ -114,8 +112,7 @@ test('a forbidden publish disconnects when auth.disconnectOnForbiddenPublish is 
 
 test('delivery is re-checked with authorizeForward; Bearer tokens for the HTTP API', async (t) => {
   const metrics = createMetricsRegistry();
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-acl-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = tempDirFor(t, 'telemq-acl-');
   const access = await createAccessControl({
     config: authConfigSchema.parse({ jwtSecret: testSecret, adminPassword: 'x-password', scryptCostLog2: 10 }),
     dataDir,

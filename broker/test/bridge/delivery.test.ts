@@ -1,11 +1,9 @@
 // The delivery loop against a scripted store (a unit test of one module).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import { waitFor } from '../../../test/support/net.ts';
+import { tempDirFor } from '../../../test/support/temp-dir.ts';
 import type { Batch } from '../../src/bridge/batcher.ts';
 import { createDelivery } from '../../src/bridge/delivery.ts';
 import { createBridgeMetrics } from '../../src/bridge/metrics.ts';
@@ -40,12 +38,11 @@ function batch(size: number): Batch {
 }
 
 function setup(t: { after(fn: () => void | Promise<void>): void }, store: TelemetryStore) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-delivery-'));
+  const dir = tempDirFor(t, 'telemq-delivery-');
   const spool = openSpool({ dir, maxBytes: 10 * 1024 ** 2, fullPolicy: 'drop-oldest' });
   const registry = new Registry();
   const metrics = createBridgeMetrics(registry, { spoolBytes: () => spool.bytes, logBytes: () => 0, lagSeconds: () => 0 });
   const delivery = createDelivery({ store, spool, metrics, log: createLogger('silent'), maxQueuedBatches: 2, maxWritesInFlight: 2, retryBaseMs: 10, retryMaxMs: 50, closeTimeoutMs: 300 });
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
   return { delivery, spool, registry, dir };
 }
 

@@ -1,9 +1,7 @@
 // Closing flushes the open batch to the store, or to the spool when the store does not answer; a
 // store that never answers does not hold up delivery between clients.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
@@ -12,10 +10,10 @@ import { mosquittoPubLines } from '../../../test/support/mosquitto-clients.ts';
 import { waitFor } from '../../../test/support/net.ts';
 import { openSpool } from '../../src/bridge/spool.ts';
 import { readings, sqliteCount, unlimited } from './helpers.ts';
+import { tempDirFor } from '../../../test/support/temp-dir.ts';
 
 function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-shutdown-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirFor(t, 'telemq-shutdown-');
   return dir;
 }
 
