@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import { startTestApp, type TestApp } from '../../../test/support/app.ts';
-import { sleep, waitFor } from '../../../test/support/net.ts';
+import { fetchMetric } from '../../../test/support/metrics.ts';
+import { waitFor } from '../../../test/support/net.ts';
 import { createAccessControl } from '../../src/auth/index.ts';
 import { authConfigSchema } from '../../src/auth/config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -147,8 +148,11 @@ test('a last will is held to the same ACL as a publish', async (t) => {
   t.after(() => watcher.client.endAsync(true));
   const forged = await connect(server.mqttUrl, { clientId: 'd1', password: await signToken({ sub: 'd1', role: 'device' }), will: { topic: 'devices/d2/status', payload: Buffer.from('offline'), qos: 1, retain: false } });
   const own = await connect(server.mqttUrl, { clientId: 'd3', password: await signToken({ sub: 'd3', role: 'device' }), will: { topic: 'devices/d3/status', payload: Buffer.from('offline'), qos: 1, retain: false } });
+  // the watcher and both devices are connected; the forged will is judged when the broker sees d1 go
+  await waitFor(async () => (await fetchMetric(server.httpUrl, 'telemq_clients_connected')) === 3, 5000, 'three clients');
   forged.stream.destroy();
-  await sleep(200);
+  await waitFor(async () => (await fetchMetric(server.httpUrl, 'telemq_clients_connected')) === 2, 5000, 'the broker to see d1 go');
+  // d3's will is routed after d1's would have been: once it is here, d1's never will be
   own.stream.destroy();
   await waitFor(() => watcher.topics.includes('devices/d3/status'), 5000, 'the allowed will');
   assert.ok(!watcher.topics.includes('devices/d2/status'), 'the forged will was dropped');
