@@ -104,7 +104,8 @@ test('delivery: a batch that arrives while another is being written gets its own
   await waitFor(() => releases.length === 2, 2000, 'second write started before the first ended');
   assert.equal(mostConcurrent, 2);
   delivery.submit(batch(1)); // both lanes busy: this one waits for a free lane
-  await new Promise((r) => setTimeout(r, 50));
+  // a lane starts within submit() or on the promises it settles: one turn of the event loop runs them all
+  await new Promise((r) => setImmediate(r));
   assert.equal(releases.length, 2);
   releases.shift()!();
   await waitFor(() => releases.length === 2, 2000, 'third write after a lane freed');
