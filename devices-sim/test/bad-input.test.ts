@@ -27,17 +27,21 @@ test('a malformed scenario file, YAML and JSON', async (t) => {
   const dir = tempDirFor(t, 'telemq-sim-bad-');
   const yaml = path.join(dir, 'fleet.yaml');
   writeFileSync(yaml, 'devices:\n  - profile: thermostat\n   count: [\n');
-  assertClearFailure(await runSim(['--scenario', yaml]), /fleet\.yaml is not valid YAML/);
   const json = path.join(dir, 'fleet.json');
   writeFileSync(json, JSON.stringify({ devices: [{ profile: 'thermostat', count: 'ten' }] }));
-  assertClearFailure(await runSim(['--scenario', json]), /fleet\.json: devices\.0\.count/);
+  // independent runs, side by side
+  const [fromYaml, fromJson] = await Promise.all([runSim(['--scenario', yaml]), runSim(['--scenario', json])]);
+  assertClearFailure(fromYaml, /fleet\.yaml is not valid YAML/);
+  assertClearFailure(fromJson, /fleet\.json: devices\.0\.count/);
 });
 
 test('an unreachable URL', async () => {
   const port = await freePort();
-  const result = await runSim(['--url', `mqtt://127.0.0.1:${port}`, '--devices', '5', '--duration', '5s']);
+  const [result, ws] = await Promise.all([
+    runSim(['--url', `mqtt://127.0.0.1:${port}`, '--devices', '5', '--duration', '5s']),
+    runSim(['--url', `ws://127.0.0.1:${port}/mqtt`, '--devices', '5', '--duration', '5s']),
+  ]);
   assertClearFailure(result, new RegExp(`cannot connect to mqtt://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`));
-  const ws = await runSim(['--url', `ws://127.0.0.1:${port}/mqtt`, '--devices', '5', '--duration', '5s']);
   assertClearFailure(ws, /cannot connect to ws:\/\/127\.0\.0\.1:\d+\/mqtt: .*ECONNREFUSED/);
 });
 
@@ -51,10 +55,13 @@ test('refused credentials (a broker that demands a password)', async (t) => {
 test('refused tokens (telemq with JWT auth): a token that is not one, and tokens signed with the wrong secret', async (t) => {
   const server = await startTestApp({ auth: { mode: 'required', jwtSecret: 'the-broker-secret-0123456789' }, logLevel: 'warn' });
   t.after(() => server.close());
-  const token = await runSim(['--url', server.mqttUrl, '--devices', '3', '--token', 'not.a.jwt', '--duration', '5s']);
+  // independent runs, side by side
+  const [token, secret, none] = await Promise.all([
+    runSim(['--url', server.mqttUrl, '--devices', '3', '--token', 'not.a.jwt', '--duration', '5s']),
+    runSim(['--url', server.wsUrl, '--devices', '3', '--secret', 'another-secret-0123456789', '--duration', '5s']),
+    runSim(['--url', server.mqttUrl, '--devices', '3', '--duration', '5s']),
+  ]);
   assertClearFailure(token, /mqtt:\/\/127\.0\.0\.1:\d+ refused the credentials of sim-1: Connection refused: (Bad username or password|Not authorized)/);
-  const secret = await runSim(['--url', server.wsUrl, '--devices', '3', '--secret', 'another-secret-0123456789', '--duration', '5s']);
   assertClearFailure(secret, /ws:\/\/127\.0\.0\.1:\d+\/mqtt refused the credentials of sim-1/);
-  const none = await runSim(['--url', server.mqttUrl, '--devices', '3', '--duration', '5s']);
   assertClearFailure(none, /refused the credentials of sim-1/);
 });

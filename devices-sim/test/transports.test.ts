@@ -6,8 +6,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { startTestApp } from '../../test/support/app.ts';
 import { runSim } from '../../test/support/simulator.ts';
-import { testAuth } from './helpers.ts';
 import { tempDirFor } from '../../test/support/temp-dir.ts';
+import { testAuth } from './helpers.ts';
 
 test('mqtt://, mqtts:// and wss:// each carry a small fleet', async (t) => {
   const dir = tempDirFor(t, 'telemq-sim-tls-');
@@ -19,8 +19,12 @@ test('mqtt://, mqtts:// and wss:// each carry a small fleet', async (t) => {
 
   // With TLS configured the HTTP port speaks HTTPS, so WebSocket is wss:// (ws:// is in the other tests).
   const urls = [`mqtt://127.0.0.1:${server.ports.mqtt}`, `wss://127.0.0.1:${server.ports.http}/mqtt`, `mqtts://127.0.0.1:${server.ports.mqtts}`];
-  for (const url of urls) {
-    const result = await runSim([...testAuth.simArgs, '--url', url, '--devices', '3', '--duration', '2s', '--insecure', '--json', '--prefix', new URL(url).protocol.replace(':', '')]);
+  // four independent runs side by side (distinct device prefixes): one per scheme, and one without --insecure
+  const runs = urls.map((url) => runSim([...testAuth.simArgs, '--url', url, '--devices', '3', '--duration', '2s', '--insecure', '--json', '--prefix', new URL(url).protocol.replace(':', '')]));
+  const strictRun = runSim([...testAuth.simArgs, '--url', `mqtts://127.0.0.1:${server.ports.mqtts}`, '--devices', '1', '--duration', '2s']);
+  const results = await Promise.all(runs);
+  for (const [i, url] of urls.entries()) {
+    const result = results[i]!;
     assert.equal(result.code, 0, `${url}: ${result.stderr}`);
     const summary = JSON.parse(result.stdout) as { peakConnected: number; sent: number; errors: number };
     assert.equal(summary.peakConnected, 3, url);
@@ -28,7 +32,7 @@ test('mqtt://, mqtts:// and wss:// each carry a small fleet', async (t) => {
     assert.equal(summary.errors, 0, url);
   }
   // Without --insecure a self-signed certificate is refused, with one clear line.
-  const strict = await runSim([...testAuth.simArgs, '--url', `mqtts://127.0.0.1:${server.ports.mqtts}`, '--devices', '1', '--duration', '2s']);
+  const strict = await strictRun;
   assert.equal(strict.code, 1);
   assert.match(strict.stderr, /^telemq-sim: cannot connect to mqtts:\/\/.*self[- ]signed/i);
 });
