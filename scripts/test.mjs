@@ -48,7 +48,31 @@ if (only.length === 0) {
 }
 step('build', 'npm', ['run', '-s', 'build']);
 
-const nodeTests = ['broker/test', 'devices-sim/test', 'test'].flatMap(findTests).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+// The runner starts files in the order given, two at a time: the longest go first, so the run does
+// not end with one long file alone on a core while the other waits (longest-first scheduling).
+// Listed by measured duration, longest first; the rest follow in path order.
+const longestFirst = [
+  'test/e2e/console.test.ts',
+  'broker/test/stores/sqlite-worker.test.ts',
+  'devices-sim/test/bad-input.test.ts',
+  'broker/test/main.test.ts',
+  'devices-sim/test/processes.test.ts',
+  'broker/test/bridge/bridge-influx.test.ts',
+  'broker/test/bridge/kill-recovery.test.ts',
+  'devices-sim/test/transports.test.ts',
+  'broker/test/broker/connection-hygiene.test.ts',
+  'devices-sim/test/reconnect.test.ts',
+  'broker/test/transport/heartbeats.test.ts',
+  'broker/test/fuzz/fuzz.test.ts',
+  'devices-sim/test/commands.test.ts',
+  'devices-sim/test/fleet.test.ts',
+  'test/e2e/console-reconnect.test.ts',
+];
+const rank = (f) => (longestFirst.includes(f) ? longestFirst.indexOf(f) : longestFirst.length);
+const nodeTests = ['broker/test', 'devices-sim/test', 'test']
+  .flatMap(findTests)
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 // Files that load both cores on purpose run alone, after the rest, so they neither starve nor
 // are starved by the other tests.
 const soloTests = new Set(['broker/test/broker/load.test.ts']);
