@@ -1,12 +1,12 @@
 // Real servers for integration tests, each on a free loopback port with its data in a temporary
 // folder, stopped afterwards. A missing binary is a failure with a clear message, never a skip.
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, waitFor } from './net.ts';
 import { spawnOwned } from './owned-process.ts';
 import { stopProcess } from './stop-process.ts';
+import { createTempDir } from './temp-dir.ts';
 
 export interface RunningService {
   port: number;
@@ -62,7 +62,7 @@ function managed(name: string, port: number, url: string, spawnIt: () => ChildPr
 /** Debian's influxd 1.6 with HTTP on a free port. */
 export async function startInfluxd(): Promise<RunningService> {
   requireBinary('/usr/bin/influxd', 'influxdb');
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-influxd-'));
+  const { path: dir } = createTempDir('telemq-influxd-');
   const port = await freePort();
   const rpcPort = await freePort();
   const config = path.join(dir, 'influxdb.conf');
@@ -101,7 +101,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 /** Debian's redis-server on a free port, no persistence to disk. */
 export async function startRedis(): Promise<RunningService> {
   requireBinary('/usr/bin/redis-server', 'redis-server');
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-redis-'));
+  const { path: dir } = createTempDir('telemq-redis-');
   const port = await freePort();
   const service = managed(
     'redis-server',
@@ -131,7 +131,7 @@ export async function startRedis(): Promise<RunningService> {
 /** Debian's mosquitto broker (benchmarks, cross-checks, the simulator's tests): TCP and WebSocket listeners, anonymous unless `users` are given. */
 export async function startMosquitto(options: { users?: Record<string, string> } = {}): Promise<RunningService & { wsPort: number }> {
   requireBinary('/usr/sbin/mosquitto', 'mosquitto');
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-mosquitto-'));
+  const { path: dir } = createTempDir('telemq-mosquitto-');
   const port = await freePort();
   const wsPort = await freePort();
   const config = path.join(dir, 'mosquitto.conf');
