@@ -48,7 +48,7 @@ if (only.length === 0) {
 }
 step('build', 'npm', ['run', '-s', 'build']);
 
-// The runner starts files in the order given, two at a time: the longest go first, so the run does
+// Files start in the order given, two at a time: the longest go first, so the run does
 // not end with one long file alone on a core while the other waits (longest-first scheduling).
 // Listed by measured duration, longest first; the rest follow in path order.
 const longestFirst = [
@@ -82,15 +82,15 @@ let failed = 0;
 function runNodeTests(name, files, concurrency) {
   if (files.length === 0) return;
   const tap = path.join(outDir, `${name.replace(/\W+/g, '-')}.tap`);
+  // test/support/run-node-tests.mjs is `node --test` keeping the files' order (the CLI sorts them)
   step(name, 'node', [
     '--conditions=source',
     '--import', 'tsx',
     '--expose-gc',
-    '--test',
-    `--test-concurrency=${concurrency}`,
-    '--test-timeout=180000',
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    'test/support/run-node-tests.mjs',
+    '--concurrency', String(concurrency),
+    '--timeout', '180000',
+    '--tap', tap,
     ...files,
   ], { env: { ...process.env, TELEMQ_TEST_OUTPUT: outDir } });
   const summary = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
