@@ -48,7 +48,31 @@ if (only.length === 0) {
 }
 step('build', 'npm', ['run', '-s', 'build']);
 
-const nodeTests = ['broker/test', 'devices-sim/test', 'test'].flatMap(findTests).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+// Files start in the order given, two at a time: the longest go first, so the run does
+// not end with one long file alone on a core while the other waits (longest-first scheduling).
+// Listed by measured duration, longest first; the rest follow in path order.
+const longestFirst = [
+  'test/e2e/console.test.ts',
+  'broker/test/stores/sqlite-worker.test.ts',
+  'devices-sim/test/bad-input.test.ts',
+  'broker/test/main.test.ts',
+  'devices-sim/test/processes.test.ts',
+  'broker/test/bridge/bridge-influx.test.ts',
+  'broker/test/bridge/kill-recovery.test.ts',
+  'devices-sim/test/transports.test.ts',
+  'broker/test/broker/connection-hygiene.test.ts',
+  'devices-sim/test/reconnect.test.ts',
+  'broker/test/transport/heartbeats.test.ts',
+  'broker/test/fuzz/fuzz.test.ts',
+  'devices-sim/test/commands.test.ts',
+  'devices-sim/test/fleet.test.ts',
+  'test/e2e/console-reconnect.test.ts',
+];
+const rank = (f) => (longestFirst.includes(f) ? longestFirst.indexOf(f) : longestFirst.length);
+const nodeTests = ['broker/test', 'devices-sim/test', 'test']
+  .flatMap(findTests)
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 // Files that load both cores on purpose run alone, after the rest, so they neither starve nor
 // are starved by the other tests.
 const soloTests = new Set(['broker/test/broker/load.test.ts']);
@@ -58,15 +82,15 @@ let failed = 0;
 function runNodeTests(name, files, concurrency) {
   if (files.length === 0) return;
   const tap = path.join(outDir, `${name.replace(/\W+/g, '-')}.tap`);
+  // test/support/run-node-tests.mjs is `node --test` keeping the files' order (the CLI sorts them)
   step(name, 'node', [
     '--conditions=source',
     '--import', 'tsx',
     '--expose-gc',
-    '--test',
-    `--test-concurrency=${concurrency}`,
-    '--test-timeout=180000',
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    'test/support/run-node-tests.mjs',
+    '--concurrency', String(concurrency),
+    '--timeout', '180000',
+    '--tap', tap,
     ...files,
   ], { env: { ...process.env, TELEMQ_TEST_OUTPUT: outDir } });
   const summary = existsSync(tap) ? readFileSync(tap, 'utf8') : '';

@@ -1,14 +1,14 @@
 // The real entry point: configuration errors stop start-up with one message and a non-zero exit;
 // SIGTERM and SIGINT stop accepting, close clients cleanly and exit 0 within shutdownTimeoutMs.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
 import { spawnMain, startBrokerProcess } from '../../test/support/broker-process.ts';
 import { waitFor } from '../../test/support/net.ts';
+import { tempDirFor } from '../../test/support/temp-dir.ts';
 
 test('a bad TELEMQ_HTTP_PORT stops start-up with one message naming the key', async () => {
   const run = spawnMain({ TELEMQ_HTTP_PORT: 'eighty', TELEMQ_AUTH: 'none' });
@@ -27,8 +27,7 @@ test('a port out of range is refused the same way', async () => {
 });
 
 test('a bad value in the config file names its key; a file that does not parse names the file', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-config-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirFor(t, 'telemq-config-');
   const badValue = path.join(dir, 'bad-value.yaml');
   writeFileSync(badValue, 'transport:\n  keepaliveLimitSec: ten\n');
   const run1 = spawnMain({ TELEMQ_CONFIG: badValue, TELEMQ_AUTH: 'none' });

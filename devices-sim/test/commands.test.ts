@@ -6,7 +6,8 @@ import { parseDeviceTopic, topics } from '@telemq/broker/contract';
 import mqtt from 'mqtt';
 import { startTestApp } from '../../test/support/app.ts';
 import { sleep, waitFor } from '../../test/support/net.ts';
-import { startSim, testAuth } from './helpers.ts';
+import { startSim } from '../../test/support/simulator.ts';
+import { testAuth } from './helpers.ts';
 
 test('ping, set-interval and reboot round trips', async (t) => {
   const server = await startTestApp({ auth: testAuth.broker, logLevel: 'warn' });

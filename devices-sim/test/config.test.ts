@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parseFlags, usage, type SimConfig } from '../src/config.ts';
 import { SimError } from '../src/errors.ts';
+import { tempDirFor } from '../../test/support/temp-dir.ts';
 
 const parse = (...argv: string[]) => parseFlags(argv) as SimConfig;
 
@@ -55,8 +55,7 @@ test('nonsense flags and values end with one message naming the flag', () => {
 });
 
 test('a scenario file mixes profiles and counts, in YAML or JSON; a malformed one names the problem', (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-sim-scenario-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirFor(t, 'telemq-sim-scenario-');
   const file = (name: string, text: string) => {
     const p = path.join(dir, name);
     writeFileSync(p, text);

@@ -1,15 +1,16 @@
 // A scenario file mixing profiles and counts, run across two worker processes.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parseDeviceTopic, topics } from '@telemq/broker/contract';
 import mqtt from 'mqtt';
 import { startTestApp } from '../../test/support/app.ts';
 import { freePort, waitFor } from '../../test/support/net.ts';
-import { isOneClearLine, runSim, startSim, testAuth } from './helpers.ts';
+import { runSim, startSim } from '../../test/support/simulator.ts';
+import { isOneClearLine, testAuth } from './helpers.ts';
+import { tempDirFor } from '../../test/support/temp-dir.ts';
 
 function childPids(pid: number): number[] {
   try {
@@ -22,8 +23,7 @@ function childPids(pid: number): number[] {
 test('a YAML scenario of three profiles across two processes', async (t) => {
   const server = await startTestApp({ auth: testAuth.broker, logLevel: 'warn' });
   t.after(() => server.close());
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-sim-scenario-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirFor(t, 'telemq-sim-scenario-');
   const scenario = path.join(dir, 'fleet.yaml');
   writeFileSync(scenario, 'devices:\n  - { profile: thermostat, count: 6 }\n  - { profile: power-meter, count: 4, interval: 500ms }\n  - { profile: gps-tracker, count: 2, qos: 1 }\n');
 

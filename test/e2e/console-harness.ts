@@ -1,22 +1,19 @@
 // End-to-end harness for the console: the real broker (startTestApp, embedded store) serving the
 // production build of the console, the real simulator as a child process, Debian's Chromium driven
 // by playwright-core. Everything started here is stopped by t.after.
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SignJWT } from 'jose';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { ConfigInput } from '../../broker/src/config.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { waitFor } from '../support/net.ts';
-import { spawnOwned } from '../support/owned-process.ts';
+import { startSim } from '../support/simulator.ts';
+import { mintToken } from '../support/tokens.ts';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const jwtSecret = 'e2e-console-secret-0123456789abcdef';
 export const adminPassword = 'e2e-admin-password';
-/** the simulator's entry, run from source */
-export const simulatorEntry = path.join(root, 'devices-sim/src/main.ts');
 const outputDir = process.env.TELEMQ_TEST_OUTPUT ?? path.join(root, '.test-output');
 
 export const chromiumOptions = {
@@ -44,13 +41,8 @@ export async function startBroker(t: Cleanup, input: ConfigInput = {}, options: 
   return server;
 }
 
-export async function signToken(claims: { sub: string; role: string }, ttlSec = 3600): Promise<string> {
-  return new SignJWT({ role: claims.role })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(claims.sub)
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSec)
-    .sign(new TextEncoder().encode(jwtSecret));
+export function signToken(claims: { sub: string; role: string }, ttlSec = 3600): Promise<string> {
+  return mintToken(claims, { key: jwtSecret, ttlSec });
 }
 
 export interface Simulator {
@@ -63,22 +55,13 @@ export interface Simulator {
 
 /** `npm run sim -- --url … --devices N --interval … --secret S --prefix P`, from source. */
 export function startSimulator(t: Cleanup, wsUrl: string, opts: { devices: number; interval: string; prefix: string }): Simulator {
-  const args = ['--conditions=source', '--import', 'tsx', simulatorEntry, '--url', wsUrl, '--devices', String(opts.devices), '--interval', opts.interval, '--secret', jwtSecret, '--prefix', opts.prefix, '--seed', '7'];
-  const child: ChildProcess = spawnOwned(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  child.stdout?.on('data', (b: Buffer) => (text = (text + b.toString()).slice(-20_000)));
-  child.stderr?.on('data', (b: Buffer) => (text = (text + b.toString()).slice(-20_000)));
+  const sim = startSim(['--url', wsUrl, '--devices', String(opts.devices), '--interval', opts.interval, '--secret', jwtSecret, '--prefix', opts.prefix, '--seed', '7'], { keepChars: 20_000 });
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGCONT');
-    child.kill('SIGINT');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+    if (sim.child.exitCode === null && sim.child.signalCode === null) sim.child.kill('SIGCONT');
+    await sim.stop({ signal: 'SIGINT', killAfterMs: 5000 });
   };
   t.after(stop);
-  return { output: () => text, pause: () => void child.kill('SIGSTOP'), resume: () => void child.kill('SIGCONT'), stop };
+  return { output: () => sim.stdout() + sim.stderr(), pause: () => void sim.child.kill('SIGSTOP'), resume: () => void sim.child.kill('SIGCONT'), stop };
 }
 
 export interface ConsolePage {

@@ -2,9 +2,6 @@
 // in Node: the token is re-read on every attempt, reconnects back off with jitter, and
 // subscriptions come back by themselves after the broker returns.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import type { LiveMessage, LiveState } from '../../console/src/live/live-source.ts';
 import { createMqttSource, withToken } from '../../console/src/live/mqtt-source.ts';
@@ -12,6 +9,7 @@ import { startTestApp } from '../support/app.ts';
 import { brokerConfig, signToken } from './console-harness.ts';
 import { mosquittoPub } from '../support/mosquitto-clients.ts';
 import { waitFor } from '../support/net.ts';
+import { tempDirFor } from '../support/temp-dir.ts';
 
 test('withToken puts the token on the URL, replacing an old one', () => {
   assert.equal(withToken('ws://h:1/mqtt', 'a.b.c'), 'ws://h:1/mqtt?token=a.b.c');
@@ -20,8 +18,7 @@ test('withToken puts the token on the URL, replacing an old one', () => {
 });
 
 test('MQTT source: fresh token per attempt, backoff while the broker is away, subscriptions restored', async (t) => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-live-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = tempDirFor(t, 'telemq-live-');
   const first = await startTestApp({ auth: { mode: 'none' } }, { dataDir });
   t.after(() => first.close());
   const httpPort = first.ports.http;

@@ -1,15 +1,12 @@
 // The broker goes away under an open console: the banner counts down to the next attempt
 // (backoff with jitter), and the console recovers on its own when the broker is back.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import { adminPassword, loginWithPassword, openConsole, startBroker, startSimulator, waitForText } from './console-harness.ts';
+import { tempDirFor } from '../support/temp-dir.ts';
 
 test('the broker is stopped: the banner shows reconnecting, then connected when it is back', async (t) => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-e2e-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = tempDirFor(t, 'telemq-e2e-');
   const first = await startBroker(t, {}, { dataDir });
   const httpPort = first.ports.http;
   startSimulator(t, first.wsUrl, { devices: 2, interval: '1s', prefix: 'rc' });

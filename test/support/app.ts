@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createApp, type App, type BoundPorts } from '../../broker/src/app.ts';
 import { parseConfig, type ConfigInput } from '../../broker/src/config.ts';
 import { createLogger } from '../../broker/src/logger.ts';
+import { createTempDir } from './temp-dir.ts';
 
 export interface TestApp {
   app: App;
@@ -22,7 +20,8 @@ export interface TestApp {
 
 /** Boots the real app on 127.0.0.1 with port 0 everywhere and a temporary data folder. */
 export async function startTestApp(input: ConfigInput = {}, options: { dataDir?: string } = {}): Promise<TestApp> {
-  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'telemq-test-'));
+  const temp = options.dataDir === undefined ? createTempDir('telemq-test-') : undefined;
+  const dataDir = options.dataDir ?? temp!.path;
   const config = parseConfig({
     dataDir,
     logLevel: 'debug',
@@ -53,7 +52,7 @@ export async function startTestApp(input: ConfigInput = {}, options: { dataDir?:
     httpUrl: `http://127.0.0.1:${ports.http}`,
     async close() {
       await app.close();
-      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      temp?.remove();
     },
   };
 }

@@ -1,11 +1,12 @@
 // The real entry point (broker/src/main.ts) as a child process on free loopback ports, for tests
 // that need its signals, exit codes or its own memory (RSS) apart from the test runner's.
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, waitFor } from './net.ts';
 import { spawnOwned } from './owned-process.ts';
+import { stopProcess } from './stop-process.ts';
+import { createTempDir } from './temp-dir.ts';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 export const mainEntry = path.join(root, 'broker/src/main.ts');
@@ -52,7 +53,8 @@ export async function startBrokerProcess(env: Record<string, string> = {}, optio
 }
 
 async function startOnce(env: Record<string, string> = {}, options: { nodeArgs?: string[]; config?: Record<string, unknown> } = {}): Promise<BrokerProcess> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-main-'));
+  const temp = createTempDir('telemq-main-');
+  const dataDir = temp.path;
   const configEnv: Record<string, string> = {};
   if (options.config) {
     configEnv.TELEMQ_CONFIG = path.join(dataDir, 'config.json');
@@ -76,7 +78,7 @@ async function startOnce(env: Record<string, string> = {}, options: { nodeArgs?:
   const earlyExit = run.exited.then((code) => Promise.reject(new Error(`broker exited ${code} during start: ${run.output()}`)));
   earlyExit.catch(() => {});
   await Promise.race([waitFor(async () => (await fetch(`${httpUrl}/readyz`)).ok, 30_000, 'broker ready'), earlyExit]);
-  run.exited.finally(() => rmSync(dataDir, { recursive: true, force: true })).catch(() => {});
+  run.exited.finally(() => temp.remove()).catch(() => {});
   return {
     ...run,
     ports,
@@ -84,12 +86,7 @@ async function startOnce(env: Record<string, string> = {}, options: { nodeArgs?:
     wsUrl: `ws://127.0.0.1:${ports.http}/mqtt`,
     httpUrl,
     async stop() {
-      if (run.child.exitCode === null && run.child.signalCode === null) {
-        const timer = setTimeout(() => run.child.kill('SIGKILL'), 15_000);
-        run.child.kill('SIGTERM');
-        await run.exited;
-        clearTimeout(timer);
-      }
+      await stopProcess(run.child, { killAfterMs: 15_000 });
       return run.exited;
     },
   };

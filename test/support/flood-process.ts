@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { FloodTransport } from './flood.ts';
 import { spawnOwned } from './owned-process.ts';
+import { stopProcess } from './stop-process.ts';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
@@ -30,16 +31,9 @@ export function spawnFloodProcess(mode: 'pub' | 'sub', transport: FloodTransport
     ready: Promise.resolve(),
     go: () => void child.stdin!.write('go\n'),
     halt: () => void child.stdin!.write('halt\n'),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
+    stop: async () => {
+      await stopProcess(child, { killAfterMs: 5000 });
+    },
   };
   let buffer = '';
   worker.ready = new Promise((resolve, reject) => {

@@ -1,11 +1,12 @@
 // Real servers for integration tests, each on a free loopback port with its data in a temporary
 // folder, stopped afterwards. A missing binary is a failure with a clear message, never a skip.
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, waitFor } from './net.ts';
 import { spawnOwned } from './owned-process.ts';
+import { stopProcess } from './stop-process.ts';
+import { createTempDir } from './temp-dir.ts';
 
 export interface RunningService {
   port: number;
@@ -23,16 +24,8 @@ function requireBinary(bin: string, debianPackage: string): void {
   if (!existsSync(bin)) throw new Error(`${bin} is missing: install Debian's ${debianPackage} (npm test installs it)`);
 }
 
-function stopChild(child: ChildProcess | null): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
+async function stopChild(child: ChildProcess | null): Promise<void> {
+  if (child) await stopProcess(child);
 }
 
 function managed(name: string, port: number, url: string, spawnIt: () => ChildProcess, ready: () => Promise<boolean>, dir: string): RunningService {
@@ -69,7 +62,7 @@ function managed(name: string, port: number, url: string, spawnIt: () => ChildPr
 /** Debian's influxd 1.6 with HTTP on a free port. */
 export async function startInfluxd(): Promise<RunningService> {
   requireBinary('/usr/bin/influxd', 'influxdb');
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-influxd-'));
+  const { path: dir } = createTempDir('telemq-influxd-');
   const port = await freePort();
   const rpcPort = await freePort();
   const config = path.join(dir, 'influxdb.conf');
@@ -108,7 +101,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 /** Debian's redis-server on a free port, no persistence to disk. */
 export async function startRedis(): Promise<RunningService> {
   requireBinary('/usr/bin/redis-server', 'redis-server');
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-redis-'));
+  const { path: dir } = createTempDir('telemq-redis-');
   const port = await freePort();
   const service = managed(
     'redis-server',
@@ -135,14 +128,27 @@ export async function startRedis(): Promise<RunningService> {
   return service;
 }
 
-/** Debian's mosquitto broker (for side-by-side benchmarks and cross-checks), TCP and WebSocket listeners. */
-export async function startMosquitto(): Promise<RunningService & { wsPort: number }> {
+/** Debian's mosquitto broker (benchmarks, cross-checks, the simulator's tests): TCP and WebSocket listeners, anonymous unless `users` are given. */
+export async function startMosquitto(options: { users?: Record<string, string> } = {}): Promise<RunningService & { wsPort: number }> {
   requireBinary('/usr/sbin/mosquitto', 'mosquitto');
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-mosquitto-'));
+  const { path: dir } = createTempDir('telemq-mosquitto-');
   const port = await freePort();
   const wsPort = await freePort();
   const config = path.join(dir, 'mosquitto.conf');
-  writeFileSync(config, `listener ${port} 127.0.0.1\nlistener ${wsPort} 127.0.0.1\nprotocol websockets\nallow_anonymous true\npersistence false\nlog_dest none\n`);
+  let access = 'allow_anonymous true\n';
+  if (options.users) {
+    const passwords = path.join(dir, 'passwords');
+    writeFileSync(passwords, '');
+    for (const [user, password] of Object.entries(options.users)) {
+      const made = spawnSync('mosquitto_passwd', ['-b', passwords, user, password]);
+      if (made.status !== 0) throw new Error(`mosquitto_passwd failed: ${made.stderr.toString()}`);
+    }
+    // Mosquitto started as root reads its files as the user `mosquitto`.
+    chmodSync(dir, 0o755);
+    chmodSync(passwords, 0o644);
+    access = `allow_anonymous false\npassword_file ${passwords}\n`;
+  }
+  writeFileSync(config, `listener ${port} 127.0.0.1\nlistener ${wsPort} 127.0.0.1\nprotocol websockets\n${access}persistence false\nlog_dest none\n`);
   const service = managed(
     'mosquitto',
     port,

@@ -2,19 +2,18 @@
 // A forbidden SUBSCRIBE gets 0x80 for that filter only; a forbidden PUBLISH is dropped (the client
 // stays connected) and counted.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import { startTestApp, type TestApp } from '../../../test/support/app.ts';
-import { sleep, waitFor } from '../../../test/support/net.ts';
+import { fetchMetric } from '../../../test/support/metrics.ts';
+import { waitFor } from '../../../test/support/net.ts';
 import { createAccessControl } from '../../src/auth/index.ts';
 import { authConfigSchema } from '../../src/auth/config.ts';
 import { createRefusals } from '../../src/guards/refusals.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetricsRegistry } from '../../src/metrics.ts';
 import { connect, refusalCount, securedConfig, signToken, subackCodes, testSecret } from './helpers.ts';
+import { tempDirFor } from '../../../test/support/temp-dir.ts';
 
 interface RoleCase {
   role: string;
@@ -115,8 +114,7 @@ test('a forbidden publish disconnects when auth.disconnectOnForbiddenPublish is 
 
 test('delivery is re-checked with authorizeForward; Bearer tokens for the HTTP API', async (t) => {
   const metrics = createMetricsRegistry();
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-acl-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = tempDirFor(t, 'telemq-acl-');
   const access = await createAccessControl({
     config: authConfigSchema.parse({ jwtSecret: testSecret, adminPassword: 'x-password', scryptCostLog2: 10 }),
     dataDir,
@@ -152,8 +150,11 @@ test('a last will is held to the same ACL as a publish', async (t) => {
   t.after(() => watcher.client.endAsync(true));
   const forged = await connect(server.mqttUrl, { clientId: 'd1', password: await signToken({ sub: 'd1', role: 'device' }), will: { topic: 'devices/d2/status', payload: Buffer.from('offline'), qos: 1, retain: false } });
   const own = await connect(server.mqttUrl, { clientId: 'd3', password: await signToken({ sub: 'd3', role: 'device' }), will: { topic: 'devices/d3/status', payload: Buffer.from('offline'), qos: 1, retain: false } });
+  // the watcher and both devices are connected; the forged will is judged when the broker sees d1 go
+  await waitFor(async () => (await fetchMetric(server.httpUrl, 'telemq_clients_connected')) === 3, 5000, 'three clients');
   forged.stream.destroy();
-  await sleep(200);
+  await waitFor(async () => (await fetchMetric(server.httpUrl, 'telemq_clients_connected')) === 2, 5000, 'the broker to see d1 go');
+  // d3's will is routed after d1's would have been: once it is here, d1's never will be
   own.stream.destroy();
   await waitFor(() => watcher.topics.includes('devices/d3/status'), 5000, 'the allowed will');
   assert.ok(!watcher.topics.includes('devices/d2/status'), 'the forged will was dropped');

@@ -4,9 +4,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { SignJWT, exportJWK, base64url } from 'jose';
+import { exportJWK, base64url } from 'jose';
 import { startTestApp } from '../../../test/support/app.ts';
 import { mosquittoPub } from '../../../test/support/mosquitto-clients.ts';
+import { mintToken, type MintOptions } from '../../../test/support/tokens.ts';
 import { adminPassword, connackCode, deviceToken, refusalCount, securedConfig, signToken, testSecret } from './helpers.ts';
 
 test('CONNECT authentication (HS256, passwords, device identity)', async (t) => {
@@ -91,8 +92,7 @@ test('RS256 from a PEM file and ES256 from a JWKS file', async (t) => {
   t.after(() => ecServer.close());
 
   const nowSec = Math.floor(Date.now() / 1000);
-  const sign = (alg: string, key: Parameters<SignJWT['sign']>[0], kid?: string) =>
-    new SignJWT({ role: 'device' }).setProtectedHeader({ alg, ...(kid ? { kid } : {}) }).setSubject('d1').setExpirationTime(nowSec + 600).sign(key);
+  const sign = (alg: string, key: MintOptions['key'], kid?: string) => mintToken({ role: 'device', sub: 'd1', exp: nowSec + 600 }, { key, alg, kid, stamp: false });
 
   assert.equal(await connackCode(rsaServer.mqttUrl, { clientId: 'd1', password: await sign('RS256', rsa.privateKey) }), 0);
   assert.equal(await connackCode(ecServer.wsUrl, { clientId: 'd1', password: await sign('ES256', ec.privateKey, 'k1') }), 0);

@@ -1,18 +1,15 @@
 // A session that is not a device never takes a device's client id, also after a restart, for a
 // device that has not connected since: the ids come from the store and from retained statuses.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import { startTestApp } from '../../../test/support/app.ts';
 import { retainedStatusIds } from '../../src/api/devices.ts';
 import { createKnownDevices, loadKnownDevices } from '../../src/auth/known-devices.ts';
 import { adminPassword, connackCode, connect, deviceToken, refusalCount, securedConfig, signToken } from './helpers.ts';
+import { tempDirFor } from '../../../test/support/temp-dir.ts';
 
 test('device ids survive a restart: console, admin, password and anonymous sessions get 0x05', async (t) => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-takeover-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = tempDirFor(t, 'telemq-takeover-');
   const config = securedConfig({ auth: { anonymousRole: 'console' } });
 
   const first = await startTestApp(config, { dataDir });

@@ -2,8 +2,7 @@
 // login printed once (never logged); anonymous access only with TELEMQ_AUTH=none, warned at every
 // start; no secret or password in any log line.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { createApp } from '../../src/app.ts';
@@ -12,6 +11,7 @@ import { createLogger } from '../../src/logger.ts';
 import { PassThrough } from 'node:stream';
 import { startTestApp } from '../../../test/support/app.ts';
 import { connackCode, signToken } from './helpers.ts';
+import { tempDirFor } from '../../../test/support/temp-dir.ts';
 
 /** Starts the app with a captured log and a captured console, returns both and closes it. */
 async function startOnce(dataDir: string, input: ConfigInput): Promise<{ logText: string; printed: string; urls: { mqtt: string; http: string }; close: () => Promise<void> }> {
@@ -33,8 +33,7 @@ async function startOnce(dataDir: string, input: ConfigInput): Promise<{ logText
 }
 
 test('first start generates a secret and an admin password, stored 0600, printed once', async (t) => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-first-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = tempDirFor(t, 'telemq-first-');
   const first = await startOnce(dataDir, { auth: { scryptCostLog2: 10 } });
   const password = /password "([^"]+)"/.exec(first.printed)?.[1];
   assert.ok(password, 'the admin login is printed');

@@ -1,7 +1,8 @@
 // Shared by the auth, guards and fuzz tests: token signing and CONNACK probing with MQTT.js.
-import { SignJWT, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
+import { mintToken } from '../../../test/support/tokens.ts';
 import type { ConfigInput } from '../../src/config.ts';
 import type { RefusalReason } from '../../src/guards/refusals.ts';
 
@@ -17,12 +18,8 @@ export function securedConfig(extra: ConfigInput = {}): ConfigInput {
   };
 }
 
-export async function signToken(claims: JWTPayload, options: { secret?: string; expiresInSec?: number; notBeforeSec?: number } = {}): Promise<string> {
-  const nowSec = Math.floor(Date.now() / 1000);
-  let jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(nowSec);
-  if (claims.exp === undefined) jwt = jwt.setExpirationTime(nowSec + (options.expiresInSec ?? 600));
-  if (options.notBeforeSec !== undefined) jwt = jwt.setNotBefore(nowSec + options.notBeforeSec);
-  return jwt.sign(new TextEncoder().encode(options.secret ?? testSecret));
+export function signToken(claims: JWTPayload, options: { secret?: string; expiresInSec?: number; notBeforeSec?: number } = {}): Promise<string> {
+  return mintToken(claims, { key: options.secret ?? testSecret, ttlSec: options.expiresInSec, notBeforeSec: options.notBeforeSec });
 }
 
 export const deviceToken = (deviceId: string) => signToken({ sub: deviceId, role: 'device' });

@@ -2,14 +2,15 @@
 // (`iat`) or valid from (`nbf`) further in the future than auth.clockToleranceSec is refused.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SignJWT, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { startTestApp } from '../../../test/support/app.ts';
+import { mintToken } from '../../../test/support/tokens.ts';
 import { createTokenService } from '../../src/auth/tokens.ts';
 import { connackCode, refusalCount, securedConfig, testSecret } from './helpers.ts';
 
 const nowSec = () => Math.floor(Date.now() / 1000);
 /** Exactly these claims, nothing added. */
-const sign = (claims: JWTPayload) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(testSecret));
+const sign = (claims: JWTPayload) => mintToken(claims, { key: testSecret, stamp: false });
 
 test('the token service: exp required, iat and nbf not in the future', async () => {
   const strict = createTokenService({ secret: testSecret, clockToleranceSec: 30 });

@@ -1,13 +1,13 @@
 // `npm run user`: add, list, passwd, remove on the users file of a running broker.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openPasswordStore } from '../../src/auth/passwords.ts';
 import { startTestApp } from '../../../test/support/app.ts';
+import { createTempDir } from '../../../test/support/temp-dir.ts';
 import { connackCode, securedConfig } from './helpers.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -86,7 +86,8 @@ test('concurrent user CLI runs never lose a user (8 in parallel × 5 adds)', asy
 });
 
 test('a users file that cannot be written: the CLI exits non-zero', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-cli-'));
+  const temp = createTempDir('telemq-cli-');
+  const dir = temp.path;
   const configFile = path.join(dir, 'cli.json');
   // the users file would live under a regular file
   writeFileSync(configFile, JSON.stringify({ auth: { scryptCostLog2: 10, usersFile: path.join(configFile, 'users.json') } }));
@@ -95,7 +96,7 @@ test('a users file that cannot be written: the CLI exits non-zero', async () => 
     assert.notEqual(run.code, 0);
     assert.match(run.stderr, /^telemq user: .*(EEXIST|ENOTDIR)/m);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    temp.remove();
   }
 });
 

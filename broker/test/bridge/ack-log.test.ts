@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { openAckLog, type LoggedMessage } from '../../src/bridge/ack-log.ts';
 import { createArrivalClock } from '../../src/bridge/arrival-clock.ts';
 import { createHeldAcks } from '../../src/bridge/held-acks.ts';
+import { tempDirFor } from '../../../test/support/temp-dir.ts';
 
 function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-acklog-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirFor(t, 'telemq-acklog-');
   return dir;
 }
 

@@ -2,9 +2,6 @@
 // SIGKILL right after the last PUBACK; after a restart every acknowledged point is in /api/history,
 // for the embedded store and for InfluxDB, and the acknowledgement log is replayed once.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
 import { spawnMain } from '../../../test/support/broker-process.ts';
@@ -12,6 +9,7 @@ import { mosquittoPubLines } from '../../../test/support/mosquitto-clients.ts';
 import { freePort, waitFor } from '../../../test/support/net.ts';
 import { startInfluxd } from '../../../test/support/services.ts';
 import { readings } from './helpers.ts';
+import { tempDirFor } from '../../../test/support/temp-dir.ts';
 
 const burst = 2000;
 
@@ -55,8 +53,7 @@ async function mqttJsBurst(mqttPort: number, device: string): Promise<void> {
 }
 
 async function killAfterLastPuback(store: 'sqlite' | 'influxdb', influxUrl: string | null, t: { after(fn: () => unknown): void }): Promise<void> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-acked-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = tempDirFor(t, 'telemq-acked-');
   const mqttPort = await freePort();
   const httpPort = await freePort();
   const env: Record<string, string> = {

@@ -1,11 +1,9 @@
 // The delivery loop against a scripted store (a unit test of one module).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import { waitFor } from '../../../test/support/net.ts';
+import { tempDirFor } from '../../../test/support/temp-dir.ts';
 import type { Batch } from '../../src/bridge/batcher.ts';
 import { createDelivery, type DeliveryOptions } from '../../src/bridge/delivery.ts';
 import { createBridgeMetrics } from '../../src/bridge/metrics.ts';
@@ -40,12 +38,11 @@ function batch(size: number): Batch {
 }
 
 function setup(t: { after(fn: () => void | Promise<void>): void }, store: TelemetryStore, overrides: Partial<DeliveryOptions> = {}) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-delivery-'));
+  const dir = tempDirFor(t, 'telemq-delivery-');
   const spool = openSpool({ dir, maxBytes: 10 * 1024 ** 2, fullPolicy: 'drop-oldest' });
   const registry = new Registry();
   const metrics = createBridgeMetrics(registry, { spoolBytes: () => spool.bytes, logBytes: () => 0, lagSeconds: () => 0 });
   const delivery = createDelivery({ store, spool, metrics, log: createLogger('silent'), maxQueuedBatches: 2, maxWritesInFlight: 2, retryBaseMs: 10, retryMaxMs: 50, closeTimeoutMs: 300, ...overrides });
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
   return { delivery, spool, registry, dir };
 }
 
@@ -108,7 +105,8 @@ test('delivery: a batch that arrives while another is being written gets its own
   await waitFor(() => releases.length === 2, 2000, 'second write started before the first ended');
   assert.equal(mostConcurrent, 2);
   delivery.submit(batch(1)); // both lanes busy: this one waits for a free lane
-  await new Promise((r) => setTimeout(r, 50));
+  // a lane starts within submit() or on the promises it settles: one turn of the event loop runs them all
+  await new Promise((r) => setImmediate(r));
   assert.equal(releases.length, 2);
   releases.shift()!();
   await waitFor(() => releases.length === 2, 2000, 'third write after a lane freed');

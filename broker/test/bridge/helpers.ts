@@ -2,7 +2,9 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
+import { fetchMetric } from '../../../test/support/metrics.ts';
 import { mosquittoPubLines } from '../../../test/support/mosquitto-clients.ts';
+import { waitFor } from '../../../test/support/net.ts';
 
 /** These tests stream thousands of messages from one client: the per-client publish rate guard is off. */
 export const unlimited = { publishRatePerSec: 0 } as const;
@@ -28,6 +30,18 @@ export async function publishBoth(mqttPort: number, count: number, baseTs: numbe
     }
   })();
   await Promise.all([viaMosquitto, viaMqttJs]);
+}
+
+/**
+ * Waits until the bridge holds nothing more: `points` written and the spool empty. A late
+ * duplicate could only come from a batch still held, so after this the store's count is final.
+ */
+export async function bridgeSettled(httpUrl: string, points: number, timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    async () => (await fetchMetric(httpUrl, 'telemq_bridge_points_written_total')) >= points && (await fetchMetric(httpUrl, 'telemq_bridge_spool_bytes')) === 0,
+    timeoutMs,
+    `the bridge to have written ${points} points and emptied its spool`,
+  );
 }
 
 export interface Counted {

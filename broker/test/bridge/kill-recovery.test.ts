@@ -1,33 +1,22 @@
 // The broker process killed with SIGKILL while InfluxDB is down: what was spooled is replayed at the
 // next start once the store is back, nothing missing, nothing doubled.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { spawnMain } from '../../../test/support/broker-process.ts';
 import { mosquittoPubLines } from '../../../test/support/mosquitto-clients.ts';
-import { freePort, sleep, waitFor } from '../../../test/support/net.ts';
+import { freePort, waitFor } from '../../../test/support/net.ts';
 import { startInfluxd } from '../../../test/support/services.ts';
+import { stopProcess } from '../../../test/support/stop-process.ts';
+import { tempDirFor } from '../../../test/support/temp-dir.ts';
 import { adminPassword, deviceToken, testSecret } from '../auth/helpers.ts';
 import { influxCount, readings, unlimited } from './helpers.ts';
-import { spawnOwned } from '../../../test/support/owned-process.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-
-interface BrokerProcess {
-  child: ChildProcess;
-  output(): string;
-}
-
-async function startBroker(env: Record<string, string>, httpPort: number): Promise<BrokerProcess> {
-  let output = '';
-  const child = spawnOwned(process.execPath, ['--conditions=source', '--import', 'tsx', 'broker/src/main.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
-  child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).ok, 30_000, `broker on ${httpPort}: ${output}`);
-  return { child, output: () => output };
+async function startBroker(env: Record<string, string>, httpPort: number): Promise<ReturnType<typeof spawnMain>> {
+  const run = spawnMain(env);
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).ok, 30_000, `broker on ${httpPort}: ${run.output()}`);
+  return run;
 }
 
 async function metric(httpPort: number, name: string): Promise<number> {
@@ -38,8 +27,7 @@ async function metric(httpPort: number, name: string): Promise<number> {
 test('SIGKILL while the store is down and points are spooled → after restart and recovery, nothing missing, nothing doubled', async (t) => {
   const influxd = await startInfluxd();
   t.after(() => influxd.destroy());
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-kill-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = tempDirFor(t, 'telemq-kill-');
   const configFile = path.join(dataDir, 'telemq.json');
   writeFileSync(configFile, JSON.stringify({ auth: { scryptCostLog2: 10 }, guards: unlimited, bridge: { retryBaseMs: 200, retryMaxMs: 1000, flushIntervalMs: 100, maxBatchPoints: 1000 } }));
   const mqttPort = await freePort();
@@ -69,8 +57,7 @@ test('SIGKILL while the store is down and points are spooled → after restart a
   await influxd.stop();
   await publish(5000, 10_000);
   await waitFor(async () => (await metric(httpPort, 'telemq_bridge_points_spooled_total')) >= 10_000, 20_000, '10,000 points spooled');
-  broker.child.kill('SIGKILL');
-  await new Promise((r) => broker.child.once('exit', r));
+  assert.equal(await stopProcess(broker.child, { signal: 'SIGKILL' }), 'SIGKILL');
 
   broker = await startBroker(env, httpPort);
   assert.match(broker.output(), /spooled points from the last run will be replayed/);
@@ -78,11 +65,10 @@ test('SIGKILL while the store is down and points are spooled → after restart a
   await waitFor(async () => (await metric(httpPort, 'telemq_bridge_points_spooled_total')) >= 5000, 20_000, 'new points spooled behind the old');
   await influxd.start();
   await waitFor(async () => (await influxCount(influxd.url, 'telemq')).total >= 20_000, 60_000, '20,000 points after recovery');
-  await sleep(1500);
+  // the bridge is done: the spool drained and every replayed and new point (10,000 + 5,000) written
+  await waitFor(async () => (await metric(httpPort, 'telemq_bridge_spool_bytes')) === 0 && (await metric(httpPort, 'telemq_bridge_points_written_total')) >= 15_000, 30_000, 'spool drained');
   assert.deepEqual(await influxCount(influxd.url, 'telemq'), { total: 20_000, distinct: 20_000 });
   assert.equal(await metric(httpPort, 'telemq_bridge_spool_bytes'), 0, 'the spool is empty again');
 
-  broker.child.kill('SIGTERM');
-  const code = await new Promise((r) => broker.child.once('exit', r));
-  assert.equal(code, 0, broker.output());
+  assert.equal(await stopProcess(broker.child), 0, broker.output());
 });

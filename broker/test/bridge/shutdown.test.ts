@@ -1,29 +1,25 @@
 // Closing flushes the open batch to the store, or to the spool when the store does not answer; a
 // store that never answers does not hold up delivery between clients.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
 import { startTestApp } from '../../../test/support/app.ts';
+import { fetchMetric } from '../../../test/support/metrics.ts';
 import { mosquittoPubLines } from '../../../test/support/mosquitto-clients.ts';
 import { waitFor } from '../../../test/support/net.ts';
+import { tempDirFor } from '../../../test/support/temp-dir.ts';
 import { openSpool } from '../../src/bridge/spool.ts';
 import { readings, sqliteCount, unlimited } from './helpers.ts';
 
-function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-shutdown-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (t: { after(fn: () => void): void }) => tempDirFor(t, 'telemq-shutdown-');
 
 test('app.close() writes the open batch to the store', async (t) => {
   const dataDir = tempDir(t);
   const server = await startTestApp({ auth: { mode: 'none' }, guards: unlimited, bridge: { flushIntervalMs: 600_000, maxBatchPoints: 100_000 } }, { dataDir });
   await mosquittoPubLines({ port: server.ports.mqtt }, 'devices/s1/telemetry', readings(3000, Date.now() - 60_000), 1);
-  await new Promise((r) => setTimeout(r, 200));
+  await waitFor(async () => (await fetchMetric(server.httpUrl, 'telemq_bridge_points_received_total')) === 3000, 10_000, 'the bridge to hold 3,000 points');
   await server.close();
   assert.deepEqual(sqliteCount(dataDir), { total: 3000, distinct: 3000 });
 });

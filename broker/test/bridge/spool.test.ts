@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Batch } from '../../src/bridge/batcher.ts';
 import { openSpool } from '../../src/bridge/spool.ts';
+import { tempDirFor } from '../../../test/support/temp-dir.ts';
 
 function batch(first: number, count: number): Batch {
   const points = Array.from({ length: count }, (_, i) => ({ measurement: 'telemetry', tags: { device_id: 'd' }, fields: { seq: first + i, pad: 'x'.repeat(100) }, timestampMs: first + i }));
@@ -12,8 +12,7 @@ function batch(first: number, count: number): Batch {
 }
 
 function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-spool-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirFor(t, 'telemq-spool-');
   return dir;
 }
 

@@ -1,14 +1,12 @@
 // Cluster: two telemq instances sharing a real redis-server (mqemitter-redis routing,
 // aedes-persistence-redis sessions and retained messages).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
 import { startTestApp } from '../../../test/support/app.ts';
 import { waitFor } from '../../../test/support/net.ts';
 import { startRedis } from '../../../test/support/services.ts';
+import { tempDirFor } from '../../../test/support/temp-dir.ts';
 
 /** Closes what a test opened in reverse order (t.after runs hooks first-in first-out, and Redis must go last). */
 function closingStack(t: { after(fn: () => unknown): void }): (close: () => unknown) => void {
@@ -45,8 +43,7 @@ test('a retained message and a QoS 1 persistent session survive a broker restart
   const after = closingStack(t);
   const redis = await startRedis();
   after(() => redis.destroy());
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-cluster-'));
-  after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = tempDirFor({ after }, 'telemq-cluster-');
   const config = { auth: { mode: 'none' as const }, redisUrl: redis.url, brokerId: 'node-r' };
 
   const first = await startTestApp(config, { dataDir });

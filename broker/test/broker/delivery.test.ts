@@ -61,8 +61,11 @@ test('retained: published by mosquitto_pub, delivered with RETAIN 1 to a later M
   await mosquittoPub({ port: server.ports.mqtt }, 'devices/r1/status', '', { qos: 1, retain: true });
   const sub = await mosquittoSub({ port: server.ports.mqtt }, 'devices/r1/status', { qos: 1 });
   t.after(() => sub.stop());
-  await new Promise((r) => setTimeout(r, 300));
-  assert.deepEqual(sub.lines, []);
+  // a retained message goes out right after the SUBACK; a live marker published after the SUBACK
+  // arrived comes behind it, so once the marker is here a retained message would have been too
+  await mosquittoPub({ port: server.ports.mqtt }, 'devices/r1/status', 'marker', { qos: 1 });
+  await waitFor(() => sub.lines.length > 0, 5000, 'the marker');
+  assert.deepEqual(sub.lines, ['devices/r1/status marker']);
 });
 
 test('retained: published by MQTT.js over WS, read by mosquitto_sub over TCP', async (t) => {
@@ -89,7 +92,9 @@ test('last will: an abrupt TCP disconnect publishes the will to WS subscribers; 
   await clean.next('connack');
   clean.send({ cmd: 'disconnect' });
   await clean.closed;
-  await new Promise((r) => setTimeout(r, 300));
+  // a will is published when the broker closes the connection; a marker published after that is routed behind it
+  await mosquittoPub({ port: server.ports.mqtt }, 'devices/marker/status', 'after-clean', { qos: 1 });
+  await waitFor(() => received.some((m) => m.topic === 'devices/marker/status'), 5000, 'the marker');
   assert.equal(received.filter((m) => m.topic === 'devices/dev-clean/status').length, 0, '[MQTT-3.1.2-10] will discarded on DISCONNECT');
 });
 

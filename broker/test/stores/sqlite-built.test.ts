@@ -1,21 +1,20 @@
 // The built broker (broker/dist, as `npm start` runs it, without tsx) loads the store's worker thread
 // from the build: a message published over MQTT lands in the embedded store and comes back over HTTP.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { mosquittoPub } from '../../../test/support/mosquitto-clients.ts';
 import { freePort, waitFor } from '../../../test/support/net.ts';
 import { spawnOwned } from '../../../test/support/owned-process.ts';
+import { tempDirFor } from '../../../test/support/temp-dir.ts';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const builtMain = path.join(root, 'broker/dist/main.js');
 
 test('the built broker writes to and reads from the embedded store through its worker', async (t) => {
   assert.ok(existsSync(path.join(root, 'broker/dist/stores/sqlite/sqlite-worker.js')), 'the build holds the worker (npm run build first)');
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-built-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = tempDirFor(t, 'telemq-built-');
   const ports = { mqtt: await freePort(), http: await freePort() };
   const child = spawnOwned(process.execPath, [builtMain], {
     cwd: root,

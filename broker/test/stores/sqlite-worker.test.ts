@@ -1,8 +1,7 @@
 // The embedded store's worker thread: SQLite works while the event loop goes on; a failing write, a
 // worker that dies or one that cannot start give clear outcomes, never a hang; close() drains.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -13,6 +12,7 @@ import { createShapeCache, scanFlatJson } from '../../src/points/flat-json.ts';
 import { createJsonPoint, createPayloadSlab } from '../../src/points/json-point.ts';
 import { createSqliteStore, type SqliteStoreOptions } from '../../src/stores/sqlite/sqlite-store.ts';
 import { defaultSchema, type HistoryRequest, type Point } from '../../src/stores/types.ts';
+import { tempDirFor } from '../../../test/support/temp-dir.ts';
 
 const log = createLogger('silent');
 const T0 = Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000;
@@ -32,8 +32,7 @@ function history(device: string, over: Partial<HistoryRequest> = {}): HistoryReq
 }
 
 function tempStore(t: TestContext, over: Partial<SqliteStoreOptions> = {}) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-sqlite-worker-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirFor(t, 'telemq-sqlite-worker-');
   const file = path.join(dir, 'telemetry.sqlite');
   const store = createSqliteStore({ file, retentionDays: 30, schema: defaultSchema, log, ...over });
   t.after(() => store.close());
@@ -139,8 +138,7 @@ test('a worker that dies fails what it held (retryable write, rejected query), t
 });
 
 test('a worker that cannot open its file: the store reports itself down, every call fails cleanly', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-sqlite-worker-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirFor(t, 'telemq-sqlite-worker-');
   const notAFolder = path.join(dir, 'plain-file');
   writeFileSync(notAFolder, '');
   const store = createSqliteStore({ file: path.join(notAFolder, 'telemetry.sqlite'), retentionDays: 30, schema: defaultSchema, log, restartDelayMs: 0 });
@@ -155,8 +153,7 @@ test('a worker that cannot open its file: the store reports itself down, every c
 });
 
 test('a worker that keeps dying is started again at most once per restartDelayMs, and each death is logged', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-sqlite-worker-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirFor(t, 'telemq-sqlite-worker-');
   writeFileSync(path.join(dir, 'plain-file'), '');
   const lines: string[] = [];
   const capture = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString()), done()) });
@@ -189,8 +186,7 @@ test('close() with writes in flight answers them, resolves, and later calls fail
 });
 
 test('a file made with the points_ts index keeps its points, loses the index, and retention still applies', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-sqlite-worker-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirFor(t, 'telemq-sqlite-worker-');
   const file = path.join(dir, 'telemetry.sqlite');
   const before = new Database(file);
   before.exec(`

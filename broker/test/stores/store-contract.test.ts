@@ -1,7 +1,5 @@
 // One contract suite, run against every TelemetryStore: the embedded SQLite file and a real influxd.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test, before, after } from 'node:test';
 import { startInfluxd, type RunningService } from '../../../test/support/services.ts';
@@ -9,6 +7,7 @@ import { createLogger } from '../../src/logger.ts';
 import { createInfluxStore } from '../../src/stores/influx/influx-store.ts';
 import { createSqliteStore } from '../../src/stores/sqlite/sqlite-store.ts';
 import { defaultSchema, type HistoryRequest, type Point, type TelemetryStore } from '../../src/stores/types.ts';
+import { createTempDir, tempDirFor } from '../../../test/support/temp-dir.ts';
 
 const log = createLogger('silent');
 /** Recent, so InfluxDB's retention keeps it; aligned to a minute so windows are predictable. */
@@ -122,10 +121,10 @@ function storeContract(name: string, harness: () => Harness): void {
 }
 
 storeContract('sqlite', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-sqlite-'));
+  const dir = createTempDir('telemq-sqlite-');
   return {
-    create: async () => createSqliteStore({ file: path.join(dir, 'telemetry.sqlite'), retentionDays: 30, schema: defaultSchema, log }),
-    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+    create: async () => createSqliteStore({ file: path.join(dir.path, 'telemetry.sqlite'), retentionDays: 30, schema: defaultSchema, log }),
+    cleanup: async () => dir.remove(),
   };
 });
 
@@ -141,8 +140,7 @@ storeContract('influxdb', () => {
 });
 
 test('sqlite: points older than the retention are deleted', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-sqlite-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirFor(t, 'telemq-sqlite-');
   const file = path.join(dir, 't.sqlite');
   const day = 86_400_000;
   const first = createSqliteStore({ file, retentionDays: 30, schema: defaultSchema, log });

@@ -37,7 +37,13 @@ test('$SYS topics carry clients, message and byte totals and rates every sysInte
 test('$SYS values are retained: a late subscriber gets them at once', async (t) => {
   const server = await startTestApp({ auth: { mode: 'none' }, brokerId: 'node-b', sysIntervalMs: 100 });
   t.after(() => server.close());
-  await new Promise((r) => setTimeout(r, 300));
+  // a first value has been published (and so retained) once a live subscriber has seen one
+  const early = await mqtt.connectAsync(server.mqttUrl, { clientId: 'early', reconnectPeriod: 0 });
+  t.after(() => early.endAsync());
+  let published = false;
+  early.on('message', () => (published = true));
+  await early.subscribeAsync('$SYS/node-b/clients/connected');
+  await waitFor(() => published, 5000, 'a first $SYS value');
   const late = await mqtt.connectAsync(server.mqttUrl, { clientId: 'late', reconnectPeriod: 0 });
   t.after(() => late.endAsync());
   const got: string[] = [];

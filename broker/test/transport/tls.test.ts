@@ -1,26 +1,27 @@
 // mqtts and wss with a self-signed pair made by openssl for this test.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
 import { startTestApp } from '../../../test/support/app.ts';
 import { mosquittoPub } from '../../../test/support/mosquitto-clients.ts';
 import { waitFor } from '../../../test/support/net.ts';
+import { createTempDir, type TempDir } from '../../../test/support/temp-dir.ts';
 
-function selfSignedPair(): { dir: string; certFile: string; keyFile: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'telemq-tls-'));
+function selfSignedPair(): { dir: TempDir; certFile: string; keyFile: string } {
+  const temp = createTempDir('telemq-tls-');
+  const dir = temp.path;
   const certFile = path.join(dir, 'cert.pem');
   const keyFile = path.join(dir, 'key.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
-  return { dir, certFile, keyFile };
+  return { dir: temp, certFile, keyFile };
 }
 
 test('mqtts and wss carry messages when a cert and key are configured', async (t) => {
   const pair = selfSignedPair();
-  t.after(() => rmSync(pair.dir, { recursive: true, force: true }));
+  t.after(() => pair.dir.remove());
   const server = await startTestApp({ auth: { mode: 'none' }, transport: { tls: { certFile: pair.certFile, keyFile: pair.keyFile } } });
   t.after(() => server.close());
   assert.ok(server.ports.mqtts, 'an mqtts port is bound');

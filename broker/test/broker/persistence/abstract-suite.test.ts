@@ -1,17 +1,15 @@
 // aedes-persistence's own abstract test suite, run against the SQLite persistence: the contract
 // every aedes persistence keeps (retained, subscriptions, queues, incoming QoS 2, wills).
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { SqlitePersistence } from '../../../src/broker/persistence/sqlite-persistence.ts';
+import { tempDirFor } from '../../../../test/support/temp-dir.ts';
 
 const require = createRequire(import.meta.url);
 const abstractSuite = require('aedes-persistence/abstract.js') as (opts: { test: typeof test; persistence: () => unknown; testAsync: boolean }) => void;
 
-const dir = mkdtempSync(path.join(tmpdir(), 'telemq-abstract-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDirFor({ after }, 'telemq-abstract-');
 let n = 0;
 
 abstractSuite({

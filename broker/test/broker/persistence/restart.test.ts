@@ -1,14 +1,12 @@
 // Sessions survive the broker process ending, by SIGTERM and by kill -9: the broker (main.ts) runs
 // as a child process on one data folder, restarted on it; MQTT.js and mosquitto clients talk to it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { startBrokerProcess, type BrokerProcess } from '../../../../test/support/broker-process.ts';
 import { mosquittoSub } from '../../../../test/support/mosquitto-clients.ts';
 import { waitFor } from '../../../../test/support/net.ts';
+import { tempDirFor } from '../../../../test/support/temp-dir.ts';
 
 const queued = 1000;
 
@@ -34,8 +32,7 @@ async function end(broker: BrokerProcess, how: 'SIGTERM' | 'SIGKILL'): Promise<v
 
 for (const how of ['SIGTERM', 'SIGKILL'] as const) {
   test(`${how}: ${queued} QoS 1 messages queued for an offline persistent session arrive in order after the restart, with Session Present 1; retained messages and wills survive`, { timeout: 120_000 }, async (t) => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'telemq-restart-'));
-    t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+    const dataDir = tempDirFor(t, 'telemq-restart-');
     const env = { TELEMQ_DATA_DIR: dataDir };
     const first = await startBrokerProcess(env);
     t.after(() => first.child.kill('SIGKILL'));
