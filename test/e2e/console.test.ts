@@ -51,13 +51,17 @@ describe('console against a live fleet', () => {
       live: Number(await status.getAttribute('data-live-points')),
       duplicates: Number(await status.getAttribute('data-duplicates')),
       gapMs: Number(await status.getAttribute('data-seam-gap-ms')),
+      widestOtherGapMs: Number(await status.getAttribute('data-widest-other-gap-ms')),
     });
     const joined = await waitFor(async () => {
       const r = await read();
       return r.state === 'done' && r.history > 0 && r.live > 2 ? r : null;
     }, 20_000, 'history followed by live points');
     assert.equal(joined.duplicates, 0);
-    assert.ok(joined.gapMs > 0 && joined.gapMs <= 1500, `seam gap ${joined.gapMs} ms is one telemetry interval, not a hole`);
+    // a point lost at the seam would make it wider than the device's own steps (500 ms, longer when
+    // the machine is busy and the simulator's timer runs late)
+    const bound = Math.max(1500, joined.widestOtherGapMs);
+    assert.ok(joined.gapMs > 0 && joined.gapMs <= bound, `seam gap ${joined.gapMs} ms is no wider than the device's own steps (${joined.widestOtherGapMs} ms), not a hole`);
     await ui.screenshot('device');
   });
 
