@@ -2,7 +2,7 @@ import { flushPromises, mount } from '@vue/test-utils';
 import { beforeEach, describe, expect, test, vi } from 'vitest';
 import App from '../src/App.vue';
 import ConnectionBanner from '../src/components/ConnectionBanner.vue';
-import { installServices } from './install-services.ts';
+import { fakeApi, installServices } from './install-services.ts';
 import { useFleetStore } from '../src/stores/fleet.ts';
 import { useSessionStore } from '../src/stores/session.ts';
 import { createFakeSource, fakeJwt, memoryStorage, type FakeSource } from './fake-source.ts';
@@ -25,21 +25,12 @@ describe('app', () => {
   beforeEach(() => {
     source = createFakeSource();
     installServices({
-      createApi: () => ({
-        login: vi.fn(async () => {
-          throw new Error('wrong user name or password');
+      createApi: () =>
+        fakeApi({
+          login: vi.fn(async () => {
+            throw new Error('wrong user name or password');
+          }),
         }),
-        devices: async () => ({ devices: [] }),
-        history: vi.fn(),
-        metricsText: async () => '',
-        consoleSettings: async () => ({ fields: {}, staleAfterIntervals: 3, connect: { mqttPort: 1883, wsPath: '/mqtt' }, canMintTokens: false }),
-        mintDeviceToken: vi.fn(),
-        publish: vi.fn(),
-        bridgeRules: vi.fn(),
-        brokerHistory: vi.fn(async () => { throw new Error('no history'); }),
-        demoFleet: vi.fn(async () => ({ state: 'stopped' as const, devices: 0, connected: 0, prefix: 'demo', detail: '' })),
-        controlDemoFleet: vi.fn(),
-      }),
       createSource: () => source,
       storage: memoryStorage(),
     });

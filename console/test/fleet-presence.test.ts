@@ -1,6 +1,6 @@
 import { flushPromises } from '@vue/test-utils';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { installServices } from './install-services.ts';
+import { fakeApi, installServices } from './install-services.ts';
 import { mergeSorted, useFleetStore } from '../src/stores/fleet.ts';
 import { useLiveStore } from '../src/stores/live.ts';
 import { useSessionStore } from '../src/stores/session.ts';
@@ -11,19 +11,7 @@ afterEach(() => vi.useRealTimers());
 test('a device that goes silent turns stale after three of its intervals, judged every second', async () => {
   vi.useFakeTimers();
   const source = createFakeSource();
-  const api = {
-    login: vi.fn(),
-    devices: vi.fn(async () => ({ devices: [] })),
-    history: vi.fn(),
-    metricsText: vi.fn(async () => ''),
-    consoleSettings: vi.fn(async () => ({ fields: {}, staleAfterIntervals: 3, connect: { mqttPort: 1883, wsPath: '/mqtt' }, canMintTokens: false })),
-    mintDeviceToken: vi.fn(),
-    publish: vi.fn(),
-    bridgeRules: vi.fn(),
-    brokerHistory: vi.fn(async () => { throw new Error('no history'); }),
-    demoFleet: vi.fn(async () => ({ state: 'stopped' as const, devices: 0, connected: 0, prefix: 'demo', detail: '' })),
-    controlDemoFleet: vi.fn(),
-  };
+  const api = fakeApi();
   installServices({ createApi: () => api, createSource: () => source, storage: memoryStorage() });
   useSessionStore().useToken(fakeJwt({ sub: 'ops' }));
   useLiveStore().start();

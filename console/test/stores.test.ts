@@ -1,7 +1,7 @@
 import { flushPromises } from '@vue/test-utils';
 import { beforeEach, describe, expect, test, vi } from 'vitest';
 import type { Api } from '../src/api/http.ts';
-import { installServices } from './install-services.ts';
+import { fakeApi, installServices } from './install-services.ts';
 import { useBrokerStore } from '../src/stores/broker.ts';
 import { useFleetStore } from '../src/stores/fleet.ts';
 import { useLiveStore } from '../src/stores/live.ts';
@@ -13,19 +13,10 @@ let api: Api;
 
 beforeEach(() => {
   source = createFakeSource();
-  api = {
+  api = fakeApi({
     login: vi.fn(async (r) => ({ token: fakeJwt({ sub: r.username, role: 'console', exp: Date.now() / 1000 + 3600 }), expiresAt: Date.now() + 3_600_000, username: r.username, role: 'console' })),
     devices: vi.fn(async () => ({ devices: [{ deviceId: 'd9', status: 'offline' as const, lastSeen: 5, latest: { temp: 1 } }] })),
-    history: vi.fn(),
-    metricsText: vi.fn(async () => ''),
-    consoleSettings: vi.fn(async () => ({ fields: {}, staleAfterIntervals: 3, connect: { mqttPort: 1883, wsPath: '/mqtt' }, canMintTokens: false })),
-    mintDeviceToken: vi.fn(),
-    publish: vi.fn(),
-    bridgeRules: vi.fn(),
-    brokerHistory: vi.fn(async () => { throw new Error('no history'); }),
-    demoFleet: vi.fn(async () => ({ state: 'stopped' as const, devices: 0, connected: 0, prefix: 'demo', detail: '' })),
-    controlDemoFleet: vi.fn(),
-  };
+  });
   installServices({ createApi: () => api, createSource: () => source, storage: memoryStorage() });
 });
 
