@@ -6,7 +6,7 @@
 // matching two filters of one session arrives once.
 import type { MqttBroker } from '../broker/mqtt-broker.ts';
 import type { PublishedMessage } from '../broker/types.ts';
-import type { Backlog, FilterLog } from './backlog.ts';
+import type { Backlog, FilterLog, LogCursor } from './backlog.ts';
 import { noDrops, type DropTally } from './queue.ts';
 import { toWire, type WireMessage } from './wire.ts';
 
@@ -52,13 +52,9 @@ export interface Fanout {
   close(): Promise<void>;
 }
 
-interface Reader {
-  cursors: Map<string, number>;
-}
-
 interface Entry {
   sinks: Set<Sink>;
-  readers: Set<Reader>;
+  /** held while polling sessions read the filter */
   log: FilterLog | null;
   unsubscribe: Promise<() => Promise<void>>;
 }
@@ -91,7 +87,7 @@ export function createFanout(broker: Pick<MqttBroker, 'subscribe'>, backlog: Bac
     const found = entries.get(filter);
     if (found) return found;
     const sinks = new Set<Sink>();
-    const created: Entry = { sinks, readers: new Set(), log: null, unsubscribe: Promise.resolve(async () => {}) };
+    const created: Entry = { sinks, log: null, unsubscribe: Promise.resolve(async () => {}) };
     created.unsubscribe = broker.subscribe(filter, (m) => {
       const item = itemOf(m);
       created.log?.append(item);
@@ -104,11 +100,11 @@ export function createFanout(broker: Pick<MqttBroker, 'subscribe'>, backlog: Bac
   }
   /** unsubscribes from the broker once nobody uses the filter */
   async function release(filter: string, entry: Entry): Promise<void> {
-    if (entry.readers.size === 0 && entry.log) {
+    if (entry.log?.readers === 0) {
       entry.log.close();
       entry.log = null;
     }
-    if (entry.sinks.size > 0 || entry.readers.size > 0 || entries.get(filter) !== entry) return;
+    if (entry.sinks.size > 0 || entry.log || entries.get(filter) !== entry) return;
     entries.delete(filter);
     await (await entry.unsubscribe.catch(() => async () => {}))();
   }
@@ -154,25 +150,25 @@ export function createFanout(broker: Pick<MqttBroker, 'subscribe'>, backlog: Bac
   }
 
   function reader(): FanoutReader {
-    const me: Reader = { cursors: new Map() };
+    const cursors = new Map<string, LogCursor>();
     let watcher: Sink | null = null;
     const sub = changer(
       (f, entry) => {
         entry.log ??= backlog.open();
-        entry.readers.add(me);
-        me.cursors.set(f, entry.log.end);
+        cursors.set(f, entry.log.join());
         if (watcher) entry.sinks.add(watcher);
       },
       (f, entry) => {
-        entry?.readers.delete(me);
+        const cursor = cursors.get(f);
+        if (cursor) entry?.log?.leave(cursor);
         if (watcher) entry?.sinks.delete(watcher);
-        me.cursors.delete(f);
+        cursors.delete(f);
       },
     );
     /** its filters' logs (none for a filter whose broker subscription failed) */
-    const logs = () => [...me.cursors].flatMap(([filter, from]) => {
+    const logs = () => [...cursors].flatMap(([filter, cursor]) => {
       const log = entries.get(filter)?.log;
-      return log ? [{ filter, from, log, readers: entries.get(filter)!.readers.size }] : [];
+      return log ? [{ cursor, log }] : [];
     });
     return {
       get filters() {
@@ -183,26 +179,23 @@ export function createFanout(broker: Pick<MqttBroker, 'subscribe'>, backlog: Bac
       take() {
         const lost = noDrops();
         let items: LiveItem[] = [];
-        for (const { filter, from, log, readers } of logs()) {
-          const got = log.readFrom(from);
-          const l = log.lostFrom(from);
-          lost.budget += l.budget;
-          lost['session-queue-full'] += l['session-queue-full'];
-          me.cursors.set(filter, log.end);
-          if (readers === 1) log.release(log.end);
-          items = items.length === 0 ? got : items.concat(got);
+        for (const { cursor, log } of logs()) {
+          const got = log.read(cursor);
+          lost.budget += got.lost.budget;
+          lost['session-queue-full'] += got.lost['session-queue-full'];
+          items = items.length === 0 ? got.items : items.concat(got.items);
         }
-        if (me.cursors.size > 1) items = items.sort((a, b) => a.seq - b.seq).filter((item, i) => i === 0 || items[i - 1]!.seq !== item.seq);
+        if (cursors.size > 1) items = items.sort((a, b) => a.seq - b.seq).filter((item, i) => i === 0 || items[i - 1]!.seq !== item.seq);
         return { items, lost };
       },
-      pending: () => logs().reduce((n, { from, log }) => n + log.pendingFrom(from), 0),
+      pending: () => logs().reduce((n, { cursor, log }) => n + log.pending(cursor), 0),
       watch(onItem) {
         watcher = onItem;
-        for (const filter of me.cursors.keys()) entries.get(filter)?.sinks.add(onItem);
+        for (const filter of cursors.keys()) entries.get(filter)?.sinks.add(onItem);
       },
       unwatch() {
         if (!watcher) return;
-        for (const filter of me.cursors.keys()) entries.get(filter)?.sinks.delete(watcher);
+        for (const filter of cursors.keys()) entries.get(filter)?.sinks.delete(watcher);
         watcher = null;
       },
     };
@@ -212,12 +205,7 @@ export function createFanout(broker: Pick<MqttBroker, 'subscribe'>, backlog: Bac
     subscribe,
     reader,
     compact() {
-      for (const [filter, entry] of entries) {
-        if (!entry.log || entry.readers.size === 0) continue;
-        let min = Infinity;
-        for (const r of entry.readers) min = Math.min(min, r.cursors.get(filter) ?? Infinity);
-        if (min !== Infinity) entry.log.release(min);
-      }
+      for (const entry of entries.values()) entry.log?.compact();
     },
     filterCount: () => entries.size,
     async close() {

@@ -22,14 +22,19 @@ test('wire bytes: base64 of the payload plus the topic and the JSON around them'
 test('a log keeps its newest messages within the message bound; a reader behind is told what it lost', () => {
   const budget = createByteBudget(1_000_000);
   const log = createBacklog({ maxMessages: 3, maxBytes: 1_000_000, budget }).open();
-  const reader = log.end;
-  for (const t of ['a', 'b', 'c', 'd', 'e']) log.append(item(t));
-  assert.deepEqual(topics(log.readFrom(reader)), ['c', 'd', 'e']);
-  assert.deepEqual(log.lostFrom(reader), { budget: 0, 'session-queue-full': 2 });
-  assert.deepEqual(log.lostFrom(3), noDrops(), 'a reader that had read them lost nothing');
-  assert.equal(log.pendingFrom(reader), 5);
+  const behind = log.join();
+  const a = item('a');
+  log.append(a);
+  const upToDate = log.join();
+  for (const t of ['b', 'c', 'd', 'e']) log.append(item(t));
+  assert.equal(log.pending(behind), 5);
+  assert.deepEqual(topics(log.read(upToDate).items), ['c', 'd', 'e']);
+  assert.deepEqual(log.read(upToDate).lost, noDrops(), 'it had read them: it lost nothing');
+  const read = log.read(behind);
+  assert.deepEqual(topics(read.items), ['c', 'd', 'e']);
+  assert.deepEqual(read.lost, { budget: 0, 'session-queue-full': 2 });
   assert.equal(budget.usedBytes, 300);
-  log.release(log.end);
+  log.compact();
   assert.equal(budget.usedBytes, 0, 'what every reader has read is let go of');
   assert.equal(budget.peakBytes, 300);
 });
@@ -37,61 +42,77 @@ test('a log keeps its newest messages within the message bound; a reader behind 
 test('a log keeps its newest messages within its byte bound; a message larger than the bound is never held', () => {
   const budget = createByteBudget(1_000_000);
   const log = createBacklog({ maxMessages: 1000, maxBytes: 250, budget }).open();
+  const reader = log.join();
   for (const t of ['a', 'b', 'c']) log.append(item(t));
   assert.equal(log.bytes, 200);
   log.append(item('huge', 251));
   log.append(item('d', 50));
-  assert.deepEqual(topics(log.readFrom(0)), ['b', 'c', 'd']);
-  assert.deepEqual(log.lostFrom(0), { budget: 0, 'session-queue-full': 2 });
-  assert.deepEqual(log.lostFrom(4), noDrops());
   assert.equal(log.bytes, 250);
+  const read = log.read(reader);
+  assert.deepEqual(topics(read.items), ['b', 'c', 'd']);
+  assert.deepEqual(read.lost, { budget: 0, 'session-queue-full': 2 });
+  assert.equal(log.bytes, 0, 'its only reader read them');
 });
 
-test('over the shared budget the oldest message of all logs goes first, so a log read as it fills keeps its new ones', () => {
-  const budget = createByteBudget(300);
-  const backlog = createBacklog({ maxMessages: 1000, maxBytes: 10_000, budget });
-  const abandoned = backlog.open();
-  const live = backlog.open();
-  abandoned.append(item('old-1'));
-  abandoned.append(item('old-2'));
-  live.append(item('new-1'));
-  live.append(item('new-2'));
-  assert.deepEqual(topics(abandoned.readFrom(0)), ['old-2']);
-  assert.deepEqual(abandoned.lostFrom(0), { budget: 1, 'session-queue-full': 0 });
-  assert.deepEqual(topics(live.readFrom(0)), ['new-1', 'new-2']);
-  live.release(live.end);
-  live.append(item('new-3'));
-  assert.deepEqual(topics(abandoned.readFrom(0)), ['old-2'], 'room made by what the live reader read');
-  assert.ok(budget.usedBytes <= 300);
+test('over the shared budget the readers that read longest ago lose first; a reader that keeps reading loses nothing', () => {
+  const budget = createByteBudget(64 * 100);
+  const backlog = createBacklog({ maxMessages: 1000, maxBytes: 1_000_000, budget });
+  // One log read by an abandoned session and a live one, one read only by an abandoned session,
+  // and one whose abandoned reader joined last. The live reader reads every 30 messages, more
+  // than a third of what the budget holds: a share per log would cost it messages.
+  const shared = backlog.open();
+  const other = backlog.open();
+  const abandonedInShared = shared.join();
+  const abandonedElsewhere = other.join();
+  const live = shared.join();
+  const late = backlog.open();
+  const lateReader = late.join();
+  let received = 0;
+  for (let i = 0; i < 1200; i++) {
+    for (const log of [shared, other, late]) log.append(item(`m${i}`));
+    if (i % 30 === 29) {
+      const read = shared.read(live);
+      assert.deepEqual(read.lost, noDrops(), `the live reader lost nothing by message ${i}`);
+      received += read.items.length;
+    }
+    assert.ok(budget.usedBytes <= budget.limitBytes);
+  }
+  assert.equal(received, 1200);
+  for (const [name, log, cursor] of [['shared', shared, abandonedInShared], ['other', other, abandonedElsewhere], ['late', late, lateReader]] as const) {
+    const read = log.read(cursor);
+    assert.ok(read.lost.budget > 0, `${name}: the abandoned reader lost messages to the budget`);
+    assert.equal(read.items.length + read.lost.budget, 1200, `${name}: what it did not get is counted`);
+  }
 });
 
 test('a message that fits nowhere is lost to the budget, counted for the readers that missed it', () => {
   const budget = createByteBudget(150);
   const log = createBacklog({ maxMessages: 1000, maxBytes: 10_000, budget }).open();
+  const reader = log.join();
   assert.ok(budget.take(100), 'an SSE stream holds most of the budget');
   log.append(item('a'));
-  assert.deepEqual(log.readFrom(0), []);
-  assert.deepEqual(log.lostFrom(0), { budget: 1, 'session-queue-full': 0 });
-  assert.deepEqual(log.lostFrom(log.end), noDrops());
+  assert.deepEqual(log.read(reader), { items: [], lost: { budget: 1, 'session-queue-full': 0 } });
+  assert.deepEqual(log.read(reader).lost, noDrops(), 'told once');
   budget.release(100);
   log.append(item('b'));
-  assert.deepEqual(topics(log.readFrom(0)), ['b']);
+  assert.deepEqual(topics(log.read(reader).items), ['b']);
 });
 
 test('closing a log gives its bytes back; a long-lived log stays within its bounds as it turns over', () => {
   const budget = createByteBudget(1_000_000);
   const backlog = createBacklog({ maxMessages: 10, maxBytes: 1_000_000, budget });
   const log = backlog.open();
-  let reader = 0;
+  const reader = log.join();
+  const idle = log.join();
   for (let i = 0; i < 10_000; i++) {
     log.append(item(`t${i}`));
     if (i % 7 === 0) {
-      assert.equal(log.readFrom(reader).at(-1)?.message.topic, `t${i}`);
-      reader = log.end;
-      log.release(reader);
+      assert.equal(log.read(reader).items.at(-1)?.message.topic, `t${i}`);
+      log.compact();
     }
   }
   assert.ok(budget.usedBytes <= 1000);
+  assert.equal(log.pending(idle), 10_000);
   log.close();
   assert.equal(budget.usedBytes, 0);
 });
