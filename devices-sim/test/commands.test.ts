@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { parseDeviceTopic, topics } from '@telemq/broker/contract';
 import mqtt from 'mqtt';
 import { startTestApp } from '../../test/support/app.ts';
-import { sleep, waitFor } from '../../test/support/net.ts';
+import { waitFor } from '../../test/support/net.ts';
 import { startSim } from '../../test/support/simulator.ts';
 import { testAuth } from './helpers.ts';
 
@@ -17,12 +17,13 @@ test('ping, set-interval and reboot round trips', async (t) => {
 
   const console_ = await mqtt.connectAsync(server.mqttUrl, await testAuth.clientOptions('console'));
   t.after(() => console_.endAsync());
-  const telemetry: Array<{ id: string; atMs: number }> = [];
+  /** the device's own time of each message (its payload's ts) */
+  const telemetry: Array<{ id: string; ts: number }> = [];
   const replies: Array<{ id: string; name: string; body: Record<string, unknown> }> = [];
   const statuses: Array<{ id: string; status: string }> = [];
   console_.on('message', (topic, payload) => {
     const p = parseDeviceTopic(topic);
-    if (p?.kind === 'telemetry') telemetry.push({ id: p.deviceId, atMs: Date.now() });
+    if (p?.kind === 'telemetry') telemetry.push({ id: p.deviceId, ts: (JSON.parse(payload.toString()) as { ts: number }).ts });
     if (p?.kind === 'reply') replies.push({ id: p.deviceId, name: p.name!, body: JSON.parse(payload.toString()) as Record<string, unknown> });
     if (p?.kind === 'status') statuses.push({ id: p.deviceId, status: payload.toString() });
   });
@@ -39,17 +40,19 @@ test('ping, set-interval and reboot round trips', async (t) => {
   const pong = await command('cmd-1', 'ping', { id: 'req-1' });
   assert.deepEqual({ id: pong.id, name: pong.name, ok: pong.body.ok, req: pong.body.id }, { id: 'cmd-1', name: 'ping', ok: true, req: 'req-1' });
 
-  const rateOf = async (windowMs: number) => {
-    const fromMs = Date.now();
-    await sleep(windowMs);
-    const inWindow = telemetry.filter((m) => m.atMs >= fromMs);
-    return { fast: inWindow.filter((m) => m.id === 'cmd-1').length, other: inWindow.filter((m) => m.id === 'cmd-2').length };
+  /** the median step between a device's next `count` messages (the first step may straddle the change) */
+  const medianStepOfNext = async (id: string, count: number) => {
+    const fromTs = Math.max(0, ...telemetry.filter((m) => m.id === id).map((m) => m.ts));
+    const stamps = () => telemetry.filter((m) => m.id === id && m.ts > fromTs).map((m) => m.ts);
+    await waitFor(() => stamps().length >= count, 20_000, `${count} messages from ${id}`);
+    const steps = stamps().slice(0, count).flatMap((ts, i, all) => (i === 0 ? [] : [ts - all[i - 1]!]));
+    return steps.sort((a, b) => a - b)[Math.floor(steps.length / 2)]!;
   };
   const set = await command('cmd-1', 'set-interval', { intervalMs: 200 });
   assert.deepEqual(set.body, { ok: true, intervalMs: 200 });
-  const after = await rateOf(3000);
-  assert.ok(after.fast >= 12 && after.fast <= 17, `cmd-1 at 200 ms: ${after.fast} messages in 3 s`);
-  assert.ok(after.other >= 2 && after.other <= 4, `cmd-2 still at 1 s: ${after.other} messages in 3 s`);
+  const [fast, other] = await Promise.all([medianStepOfNext('cmd-1', 11), medianStepOfNext('cmd-2', 4)]);
+  assert.ok(fast >= 150 && fast <= 300, `cmd-1 at 200 ms: a message every ${fast} ms`);
+  assert.ok(other >= 750 && other <= 1300, `cmd-2 still at 1 s: a message every ${other} ms`);
 
   const bad = await command('cmd-1', 'set-interval', { intervalMs: 'soon' });
   assert.equal(bad.body.ok, false);

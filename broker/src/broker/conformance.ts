@@ -2,8 +2,8 @@
 // They run once per connection or once per packet with a cheap `cmd` test, never per delivery.
 import type { Duplex } from 'node:stream';
 import mqttPacket from 'mqtt-packet';
-import { screenPackets, type ClientInternals } from './aedes-internals.ts';
-import { inboundViolation, watchMalformedStrings } from './packet-strings.ts';
+import { screenPackets, watchMalformedStrings, type ClientInternals } from './aedes/internals.ts';
+import { inboundViolation } from './packet-strings.ts';
 import type { ProtocolViolation } from './types.ts';
 
 /** CONNACK with return code 0x01 (unacceptable protocol level) [MQTT-3.2.2.3]. */
@@ -78,7 +78,7 @@ export function screenConnect(stream: Duplex, timeoutMs: number, accept: () => v
  * it on that connection is handled.
  */
 export function guardPackets(client: ClientInternals, onViolation: (violation: ProtocolViolation) => void): void {
-  const strings = watchMalformedStrings(client._parser);
+  const strings = watchMalformedStrings(client);
   let violated = false;
   screenPackets(client, (packet) => {
     if (violated) return false;

@@ -5,15 +5,15 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { checkAedesInternals, clientsOf, interceptPublishes, internalsOf, isHandlingPackets, persistenceOf, releaseClientsClosedWhileConnecting, retainedMessages } from './aedes-internals.ts';
+import { checkAedesInternals, clientsOf, interceptPublishes, internalsOf, persistenceOf, releaseClientsClosedWhileConnecting, replaceDelivery, retainedMessages } from './aedes/internals.ts';
+import { gateReads, whenPacketsHandled } from './aedes/read-gate.ts';
 import { PendingAcknowledge } from './acknowledge-hold.ts';
 import { createClientBounds, type ClientBoundsOptions } from './client-bounds.ts';
 import { guardPackets, reportSessionPresent, screenConnect, storeOnlyGranted, writeConnackRefusal } from './conformance.ts';
-import { gateReads, type ReadingClient } from './read-gate.ts';
 import { createMemoryPersistence, createRetainedIndex, type RetainedIndex } from './retained-index.ts';
 import { createMemorySessionRegistry, type SessionRegistry } from './session-registry.ts';
 import type { BrokerStats } from './stats.ts';
-import { createSubscriberFlow, type FlowClient, type SubscriberFlowLimits } from './subscriber-flow.ts';
+import { createSubscriberFlow, type SubscriberFlowLimits } from './subscriber-flow.ts';
 import { ConnackCode, type AcknowledgeHold, type BrokerHooks, type ClientRef, type ConnectionContext, type ProtocolViolation, type PublishedMessage } from './types.ts';
 
 export interface MqttBrokerOptions {
@@ -214,7 +214,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
     events.emit('clientPublish', toMessage(packet), refOf(client), hold);
     hold?.routed();
   });
-  aedes.on('ack', (_packet: unknown, client: Client) => flow.acknowledged(client));
+  aedes.on('ack', (_packet: unknown, client: Client) => flow.acknowledged(client.conn));
   aedes.on('clientReady', (client: Client) => {
     sessions.connected(client.id, client.clean);
     events.emit('clientConnected', refOf(client));
@@ -238,8 +238,8 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
         () => {
           if (stream.destroyed) return;
           const client = aedes.handle(stream);
-          flow.install(client as unknown as FlowClient);
-          gateReads(client as unknown as ReadingClient);
+          replaceDelivery(client, flow.deliveryOf);
+          gateReads(internalsOf(client));
           guardPackets(internalsOf(client), (violation) => {
             log.debug({ clientId: client.id, ...violation }, 'protocol violation, connection closed');
             options.onProtocolViolation?.(context, violation);
@@ -267,16 +267,15 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
       for await (const packet of retainedMessages(aedes, filter)) yield toMessage({ qos: 0, ...packet, retain: true });
     },
     async disconnectClients(timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
       const clients = clientsOf(aedes);
-      // Publishes already read (and perhaps acknowledged) finish routing first. aedes has no event
-      // for a client's packets being handled, so this looks every 10 ms, at shutdown only.
-      while (Date.now() < deadline && clients.some(isHandlingPackets)) await new Promise((r) => setTimeout(r, 10));
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+      // Publishes already read (and perhaps acknowledged) finish routing first.
+      await Promise.race([Promise.all(clients.map(whenPacketsHandled)), timeout]);
       const conns = clients.map((client) => client.conn);
       const closed = conns.map((conn) => (conn.destroyed ? Promise.resolve() : new Promise<void>((resolve) => conn.once('close', () => resolve()))));
       for (const conn of conns) conn.end();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(deadline - Date.now(), 0))))]);
+      await Promise.race([Promise.all(closed), timeout]);
       clearTimeout(timer);
     },
     close() {

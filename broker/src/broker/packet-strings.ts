@@ -2,31 +2,11 @@
 // UTF-8 string well-formed [MQTT-1.5.3-1] and without U+0000 [MQTT-1.5.3-2], topic names and
 // filters by the grammar in contract/ [MQTT-4.7]. A packet that breaks one closes its connection.
 //
-// mqtt-packet decodes strings with Buffer#toString('utf8'), which turns malformed UTF-8 into U+FFFD
-// silently, so the raw bytes are only at hand inside its parser: watchMalformedStrings wraps the
-// parser's string reader for one connection. Its cost is one search for U+FFFD in each decoded
-// string; the bytes are validated only when that character is there.
-import { isUtf8 } from 'node:buffer';
+// Malformed UTF-8 is seen inside mqtt-packet's parser (watchMalformedStrings in aedes/internals.ts),
+// as it decodes strings into U+FFFD silently.
 import type mqttPacket from 'mqtt-packet';
 import { topicFilterProblem, topicNameProblem, type TopicProblem } from '../contract/index.ts';
-import type { ClientParser } from './aedes-internals.ts';
 import type { ProtocolViolation } from './types.ts';
-
-/** mqtt-packet's parser state that the string check reads (the seam checks it at start-up). */
-type StringParser = Pick<ClientParser, '_pos' | '_list' | '_parseString'>;
-
-/** Makes the parser remember a malformed string; `malformed()` says whether one was read so far. */
-export function watchMalformedStrings(parser: StringParser): { malformed(): boolean } {
-  let seen = false;
-  const parseString = parser._parseString;
-  parser._parseString = function checkedParseString(maybeBuffer) {
-    const start = this._pos + 2; // after the two length bytes
-    const result = parseString.call(this, maybeBuffer);
-    if (result !== null && result.indexOf('\uFFFD') !== -1 && !isUtf8(this._list.slice(start, this._pos))) seen = true;
-    return result;
-  };
-  return { malformed: () => seen };
-}
 
 const malformedUtf8: ProtocolViolation = { clause: 'MQTT-1.5.3-1', reason: 'malformed-utf8' };
 const nul: ProtocolViolation = { clause: 'MQTT-1.5.3-2', reason: 'nul-character' };

@@ -2,7 +2,8 @@
 // it bounded in bytes, and the routing callbacks held while that queue is full. No I/O here: the
 // owner passes `send` (write one packet) and `cutOff` (disconnect), so a unit test drives it with
 // plain functions.
-import type { RoutedPacket, SubscriberFlowLimits } from './subscriber-flow.ts';
+import type { RoutedPacket } from './aedes/internals.ts';
+import type { SubscriberFlowLimits } from './subscriber-flow.ts';
 import type { BrokerStats } from './stats.ts';
 
 export interface Qos1QueueOptions {

@@ -18,6 +18,7 @@ import type { Duplex } from 'node:stream';
 import mqttPacket from 'mqtt-packet';
 import type { Logger } from '../logger.ts';
 import { levelsMatch } from '../contract/index.ts';
+import type { Deliver, DeliveringClient, Delivery, RoutedPacket } from './aedes/internals.ts';
 import { createQos1Queue, type Qos1Queue } from './qos1-queue.ts';
 import type { BrokerStats } from './stats.ts';
 
@@ -32,46 +33,11 @@ export interface SubscriberFlowLimits {
   stalledClientTimeoutMs: number;
 }
 
-/** A routed PUBLISH as mqemitter hands it to a subscription (an aedes Packet). */
-export interface RoutedPacket {
-  topic: string;
-  payload: Buffer | string;
-  qos: 0 | 1 | 2;
-  retain: boolean;
-  dup?: boolean;
-  messageId?: number;
-  brokerId?: string | null;
-  brokerCounter?: number;
-  /** the publisher, for messages from a client */
-  clientId?: string;
-}
-
-type Deliver = (packet: RoutedPacket, cb: () => void) => void;
-
-/** The parts of an aedes 1.2 client this module reads and replaces (aedes does not type them). */
-export interface FlowClient {
-  id: string;
-  conn: Duplex;
-  clean: boolean;
-  connected: boolean;
-  connecting: boolean;
-  duplicates: Record<string, number>;
-  /** granted QoS per filter; aedes' own downgrade only looks up the exact topic */
-  subscriptions: Record<string, { qos: number }>;
-  /** aedes' next packet identifier for this client (shared with its own resends on reconnect) */
-  _nextId: number;
-  broker: {
-    authorizeForward(client: unknown, packet: RoutedPacket): RoutedPacket | null | undefined;
-    persistence: { outgoingUpdate(client: unknown, packet: RoutedPacket): Promise<unknown> };
-  };
-  deliver0: Deliver;
-  deliverQoS: Deliver;
-}
-
 export interface SubscriberFlow {
-  install(client: FlowClient): void;
-  /** a PUBACK/PUBCOMP from this client */
-  acknowledged(client: object): void;
+  /** the delivery of one client, in the place of aedes' own */
+  deliveryOf(client: DeliveringClient): Delivery;
+  /** a PUBACK/PUBCOMP from the client on this connection */
+  acknowledged(conn: Duplex): void;
   close(): void;
 }
 
@@ -99,7 +65,7 @@ export function createSubscriberFlow(limits: SubscriberFlowLimits, stats: Broker
     return lastBytes;
   }
 
-  function install(client: FlowClient): void {
+  function deliveryOf(client: DeliveringClient): Delivery {
     const conn = client.conn;
     const open = () => (client.connected || client.connecting) && !conn.destroyed;
 
@@ -120,9 +86,9 @@ export function createSubscriberFlow(limits: SubscriberFlowLimits, stats: Broker
       conn.write(bytes);
     };
 
-    client.deliver0 = function deliver0(packet, cb) {
+    const deliver0: Deliver = (packet, cb) => {
       if (!isFresh(client, packet)) return cb();
-      const toForward = client.broker.authorizeForward(client, packet);
+      const toForward = client.authorizeForward(packet);
       if (!toForward || !open()) return cb();
       const waiting = conn.writableLength >= limits.maxClientQueueBytes;
       // Retained messages sent on SUBSCRIBE come one at a time: they wait for the socket instead.
@@ -146,16 +112,14 @@ export function createSubscriberFlow(limits: SubscriberFlowLimits, stats: Broker
       // read when the connection closes: CONNECT sets clean after install
       isPersistent: () => !client.clean,
       send(packet) {
-        const id = client._nextId;
-        client._nextId = id >= 65535 ? 1 : id + 1;
-        packet.messageId = id;
+        packet.messageId = client.takePacketId();
         packet.dup = false;
         stats.messagesSent++;
         stats.payloadBytesSent += packet.payload.length;
         // as aedes: a persistent session records the identifier first, so a PUBACK clears it
         if (client.clean || packet.retain) return writeQos(packet);
         const written = () => writeQos(packet);
-        client.broker.persistence.outgoingUpdate(client, packet).then(written, written);
+        client.recordOutgoing(packet).then(written, written);
       },
       onBusy: (isBusy) => (isBusy ? busy.add(queue) : busy.delete(queue)),
       cutOff() {
@@ -164,31 +128,32 @@ export function createSubscriberFlow(limits: SubscriberFlowLimits, stats: Broker
         conn.destroy();
       },
     });
-    queues.set(client, queue);
+    queues.set(conn, queue);
     conn.once('close', () => queue.close());
 
-    client.deliverQoS = function deliverQoS(packet, cb) {
+    const deliverQoS: Deliver = (packet, cb) => {
       // [MQTT-3.3.5-1]: the lower of the published and the granted QoS, retained messages included
       // (aedes downgrades only on a filter equal to the topic)
       const qos = packet.retain || packet.qos === 2 ? deliveredQos(client.subscriptions, packet) : packet.qos;
       if (qos === 0) {
         packet.qos = 0;
-        return client.deliver0(packet, cb);
+        return deliver0(packet, cb);
       }
       if (!isFresh(client, packet)) return cb();
-      const toForward = client.broker.authorizeForward(client, packet);
+      const toForward = client.authorizeForward(packet);
       if (!toForward || !open()) return cb();
       toForward.qos = qos;
       // A client's own messages never hold it: its PUBACKs as a subscriber arrive on the socket that
       // holding would stop reading.
       queue.push(toForward, cb, packet.clientId !== client.id);
     };
+    return { deliver0, deliverQoS };
   }
 
   return {
-    install,
-    acknowledged(client) {
-      queues.get(client)?.acknowledged();
+    deliveryOf,
+    acknowledged(conn) {
+      queues.get(conn)?.acknowledged();
     },
     close() {
       clearInterval(sweeper);
@@ -213,7 +178,7 @@ function afterDrain(conn: Duplex, cb: () => void): void {
  * and acknowledgement steps finish (a retained message waits for its commit), so that rule dropped
  * messages that were never delivered.
  */
-function isFresh(client: FlowClient, packet: RoutedPacket): boolean {
+function isFresh(client: DeliveringClient, packet: RoutedPacket): boolean {
   const id = packet.brokerId;
   if (!id) return true;
   const counter = packet.brokerCounter ?? 0;

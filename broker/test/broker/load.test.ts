@@ -37,8 +37,17 @@ test('60 s flat-out QoS 0 from 50 publishers: the broker stays up, RSS stays bou
   await new Promise((r) => stalled.once('connect', r));
   stalled.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'stalled', keepalive: 0 }));
   stalled.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'load/#', qos: 0 }] }));
-  await sleep(200);
-  stalled.pause();
+  // CONNACK (4 bytes) and SUBACK (5) read, then nothing more
+  await new Promise<void>((resolve) => {
+    let bytes = 0;
+    stalled.on('data', function untilSuback(chunk: Buffer) {
+      bytes += chunk.length;
+      if (bytes < 9) return;
+      stalled.off('data', untilSuback);
+      stalled.pause();
+      resolve();
+    });
+  });
 
   // the publishers run in two processes of their own, so they cannot starve the live subscriber here
   const tcpFlood = spawnFloodProcess('pub', 'tcp', broker.ports.mqtt, 25, 'load/tcp', 64);

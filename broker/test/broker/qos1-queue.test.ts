@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createQos1Queue, queuedOverheadBytes } from '../../src/broker/qos1-queue.ts';
 import { createBrokerStats } from '../../src/broker/stats.ts';
-import type { RoutedPacket } from '../../src/broker/subscriber-flow.ts';
+import type { RoutedPacket } from '../../src/broker/aedes/internals.ts';
 
 // one-byte topic + 99-byte payload + the per-message overhead: 100 + queuedOverheadBytes bytes each
 const packet = (n: number): RoutedPacket => ({ topic: 't', payload: Buffer.alloc(99), qos: 1, retain: false, brokerCounter: n });

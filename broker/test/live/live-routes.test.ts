@@ -11,7 +11,7 @@ import { createLogger } from '../../src/logger.ts';
 import { startTestApp } from '../../../test/support/app.ts';
 import { mosquittoPub } from '../../../test/support/mosquitto-clients.ts';
 import { waitFor } from '../../../test/support/net.ts';
-import { openSse, type SseEvent } from './helpers.ts';
+import { metric, openSse, type SseEvent } from './helpers.ts';
 
 const payloadOf = (e: SseEvent) => {
   const m = e.data as { topic: string; payload: string };
@@ -57,9 +57,10 @@ test('long polling: a session keeps messages between requests and a waiting requ
 
   const startedMs = Date.now();
   const waiting = poll(first.session, 20_000);
+  await waitFor(async () => (await metric(server.httpUrl, 'telemq_live_poll_requests_waiting')) === 1, 5000, 'the request to wait');
   // subscribers get a telemetry message before its publisher's PUBACK, which waits for the ack log:
   // the publish is awaited too, so the broker is not closed under it
-  const published = new Promise((resolve) => setTimeout(() => resolve(mosquittoPub({ port: server.ports.mqtt }, 'devices/d1/telemetry', '{"n":3}', { qos: 1 })), 300));
+  const published = mosquittoPub({ port: server.ports.mqtt }, 'devices/d1/telemetry', '{"n":3}', { qos: 1 });
   const third = await waiting;
   await published;
   assert.deepEqual(third.messages.map((m) => Buffer.from(m.payload, 'base64').toString()), ['{"n":3}']);

@@ -14,16 +14,13 @@
 // flat-out fan-in one loop turn lasted over a minute, /healthz and keepalive timers with it. Now
 // each socket gives up at most one read (64 KiB) per turn.
 
-import type { Duplex } from 'node:stream';
+import { isHandlingPackets, type ClientInternals } from './internals.ts';
 
-/** The parts of an aedes 1.2 client the gate reads and replaces (aedes does not type them). */
-export interface ReadingClient {
-  conn: Duplex;
-  /** packets read and not yet handled (1 before the first read) */
-  _parsingBatch: number;
-  /** aedes' countdown: one handled packet; reads the socket when none is left */
-  _nextBatch: (err?: Error) => void;
-}
+/** The parts of an aedes 1.2 client the gate reads and replaces. */
+export type ReadingClient = Pick<ClientInternals, 'conn' | 'closed' | '_parsingBatch' | '_nextBatch'>;
+
+/** waiting for a client's packets to be handled (disconnectClients at shutdown) */
+const handledWaiters = new WeakMap<ReadingClient, Array<() => void>>();
 
 export function gateReads(client: ReadingClient): void {
   const conn = client.conn;
@@ -35,6 +32,7 @@ export function gateReads(client: ReadingClient): void {
     setImmediate(() => {
       readScheduled = false;
       countdown();
+      if (!isHandlingPackets(client)) packetsHandled(client);
     });
   };
   // the last packet of a batch handled: read on the next turn; any other just counts down
@@ -50,5 +48,26 @@ export function gateReads(client: ReadingClient): void {
       isFirstRead = false;
       countdownNextTurn();
     }
+  });
+  conn.once('close', () => packetsHandled(client));
+}
+
+function packetsHandled(client: ReadingClient): void {
+  const waiters = handledWaiters.get(client);
+  if (!waiters) return;
+  handledWaiters.delete(client);
+  for (const resolve of waiters) resolve();
+}
+
+/**
+ * Resolves once aedes has handled every packet it read from this client (or the client closed):
+ * publishes already read, and perhaps acknowledged, have been routed.
+ */
+export function whenPacketsHandled(client: ReadingClient): Promise<void> {
+  if (!isHandlingPackets(client)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const waiters = handledWaiters.get(client) ?? [];
+    waiters.push(resolve);
+    handledWaiters.set(client, waiters);
   });
 }

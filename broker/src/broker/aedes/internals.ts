@@ -1,11 +1,12 @@
-// Every use of aedes' private state, in one place.
+// Every use of aedes' private state, in this folder: this module and read-gate.ts.
 //
 // telemq reaches into aedes where its public API has no hook: to keep a denied publish off the
-// routing path, to see whether a client still has packets in hand at shutdown, to check packets
-// before aedes handles them, and to replace how a client delivers. aedes is pinned to exactly
-// AEDES_VERSION (broker/package.json), and checkAedesInternals() looks at each internal below on a
-// real client at start-up, so an aedes that moved one refuses to start with a message naming it
-// instead of misbehaving under load. A second engine (MQTT 5 on aedes 2) plugs in here.
+// routing path, to know when a client's packets have been handled, to check packets before aedes
+// handles them, to pace reading a client's socket, and to replace how a client delivers. aedes is
+// pinned to exactly AEDES_VERSION (broker/package.json), and checkAedesInternals() looks at each
+// internal below on a real client at start-up, so an aedes that moved one refuses to start with a
+// message naming it instead of misbehaving under load. A second engine (MQTT 5 on aedes 2) plugs in here.
+import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -19,7 +20,7 @@ type PacketListener = (packet: mqttPacket.Packet) => void;
 
 /**
  * aedes' per-client parser (an mqtt-packet 9 Parser); its 'packet' listener hands packets to aedes.
- * Its string reader and read position are mqtt-packet's private state, read by packet-strings.ts.
+ * Its string reader and read position are mqtt-packet's private state, read by watchMalformedStrings.
  */
 export interface ClientParser {
   listeners(event: 'packet'): PacketListener[];
@@ -30,14 +31,47 @@ export interface ClientParser {
   _parseString(this: Pick<ClientParser, '_pos' | '_list' | '_parseString'>, maybeBuffer?: boolean): string | null;
 }
 
+/** A routed PUBLISH as mqemitter hands it to a client's delivery (an aedes Packet). */
+export interface RoutedPacket {
+  topic: string;
+  payload: Buffer | string;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+  dup?: boolean;
+  messageId?: number;
+  brokerId?: string | null;
+  brokerCounter?: number;
+  /** the publisher, for messages from a client */
+  clientId?: string;
+}
+
+export type Deliver = (packet: RoutedPacket, cb: () => void) => void;
+
 /** The fields of an aedes Client that telemq reads or replaces; aedes does not type them. */
 export interface ClientInternals {
   id: string;
   conn: Duplex;
   closed: boolean;
+  clean: boolean;
+  connected: boolean;
+  connecting: boolean;
+  /** the highest broker counter delivered per broker id: aedes' duplicate check across brokers */
+  duplicates: Record<string, number>;
+  /** granted QoS per filter */
+  subscriptions: Record<string, { qos: number }>;
+  /** the next packet identifier for this client (aedes' resends on reconnect take from it too) */
+  _nextId: number;
   /** packets read from the socket whose handling has not finished; aedes reads again at 0 */
   _parsingBatch: number;
+  /** aedes' countdown: one packet handled; reads the socket when none is left. Also its 'readable' listener. */
+  _nextBatch: (err?: Error) => void;
   _parser: ClientParser;
+  broker: {
+    authorizeForward(client: unknown, packet: RoutedPacket): RoutedPacket | null | undefined;
+    persistence: { outgoingUpdate(client: unknown, packet: RoutedPacket): Promise<unknown> };
+  };
+  deliver0: Deliver;
+  deliverQoS: Deliver;
 }
 
 /** The installed aedes' version, from its package.json (aedes' exports do not include that file). */
@@ -99,6 +133,26 @@ export function screenPackets(client: ClientInternals, check: (packet: mqttPacke
   });
 }
 
+/**
+ * Makes one client's parser remember a malformed UTF-8 string [MQTT-1.5.3-1]; `malformed()` says
+ * whether one was read so far. mqtt-packet decodes strings with Buffer#toString('utf8'), which turns
+ * malformed UTF-8 into U+FFFD silently, so the raw bytes are only at hand inside its string reader.
+ * Its cost is one search for U+FFFD in each decoded string; the bytes are validated only when that
+ * character is there.
+ */
+export function watchMalformedStrings(client: Pick<ClientInternals, '_parser'>): { malformed(): boolean } {
+  const parser = client._parser;
+  let seen = false;
+  const parseString = parser._parseString;
+  parser._parseString = function checkedParseString(maybeBuffer) {
+    const start = this._pos + 2; // after the two length bytes
+    const result = parseString.call(this, maybeBuffer);
+    if (result !== null && result.indexOf('\uFFFD') !== -1 && !isUtf8(this._list.slice(start, this._pos))) seen = true;
+    return result;
+  };
+  return { malformed: () => seen };
+}
+
 interface RetainedRecord {
   topic: string;
   payload: string | Buffer;
@@ -133,8 +187,69 @@ export function releaseClientsClosedWhileConnecting(aedes: Aedes): void {
   });
 }
 
+/** What replacing a client's delivery reads from aedes, without its private names. */
+export interface DeliveringClient {
+  readonly id: string;
+  readonly conn: Duplex;
+  readonly clean: boolean;
+  readonly connected: boolean;
+  readonly connecting: boolean;
+  readonly duplicates: Record<string, number>;
+  readonly subscriptions: Record<string, { qos: number }>;
+  /** aedes' authorizeForward hook: the packet to send, or nothing to send */
+  authorizeForward(packet: RoutedPacket): RoutedPacket | null | undefined;
+  /** takes the client's next packet identifier (1…65535) */
+  takePacketId(): number;
+  /** records an outgoing QoS >= 1 packet in the session's persistence, as aedes does before writing it */
+  recordOutgoing(packet: RoutedPacket): Promise<unknown>;
+}
+
+export interface Delivery {
+  /** sends a QoS 0 message; cb once it may be routed further */
+  deliver0: Deliver;
+  /** sends a QoS 1 or 2 message; cb holds the publisher's routing until called */
+  deliverQoS: Deliver;
+}
+
+/** Puts `make`'s delivery in the place of aedes' own on one client. */
+export function replaceDelivery(client: Client, make: (client: DeliveringClient) => Delivery): void {
+  const c = internalsOf(client);
+  // read when used: CONNECT sets id and clean after the delivery is replaced
+  const delivering: DeliveringClient = {
+    get id() {
+      return c.id;
+    },
+    conn: c.conn,
+    get clean() {
+      return c.clean;
+    },
+    get connected() {
+      return c.connected;
+    },
+    get connecting() {
+      return c.connecting;
+    },
+    get duplicates() {
+      return c.duplicates;
+    },
+    get subscriptions() {
+      return c.subscriptions;
+    },
+    authorizeForward: (packet) => c.broker.authorizeForward(client, packet),
+    takePacketId() {
+      const id = c._nextId;
+      c._nextId = id >= 65535 ? 1 : id + 1;
+      return id;
+    },
+    recordOutgoing: (packet) => c.broker.persistence.outgoingUpdate(client, packet),
+  };
+  const { deliver0, deliverQoS } = make(delivering);
+  c.deliver0 = deliver0;
+  c.deliverQoS = deliverQoS;
+}
+
 /** True while aedes is still handling packets it read from this client. */
-export function isHandlingPackets(client: ClientInternals): boolean {
+export function isHandlingPackets(client: Pick<ClientInternals, 'closed' | '_parsingBatch'>): boolean {
   return !client.closed && client._parsingBatch > 0;
 }
 
@@ -161,6 +276,16 @@ export function checkAedesInternals(aedes: Aedes): string[] {
     if (client.conn !== stream) problems.push('Client#conn is not the handled stream');
     if (typeof client.closed !== 'boolean') problems.push('Client#closed is not a boolean');
     if (typeof client._parsingBatch !== 'number') problems.push('Client#_parsingBatch is not a number');
+    if (typeof client._nextId !== 'number') problems.push('Client#_nextId is not a number');
+    for (const name of ['clean', 'connected', 'connecting'] as const) {
+      if (typeof client[name] !== 'boolean') problems.push(`Client#${name} is not a boolean`);
+    }
+    if (typeof client._nextBatch !== 'function' || !stream.listeners('readable').includes(client._nextBatch as () => void)) {
+      problems.push("Client#_nextBatch is not the stream's 'readable' listener");
+    }
+    const broker = client.broker as Partial<ClientInternals['broker']> | undefined;
+    if (typeof broker?.authorizeForward !== 'function') problems.push('Client#broker.authorizeForward is not a function');
+    if (typeof broker?.persistence?.outgoingUpdate !== 'function') problems.push('Client#broker.persistence.outgoingUpdate is not a function');
     const parser = client._parser as Partial<ClientParser> | undefined;
     if (typeof parser?.listeners !== 'function' || typeof parser.on !== 'function' || typeof parser.removeAllListeners !== 'function') {
       problems.push('Client#_parser is not an event emitter');
@@ -172,7 +297,9 @@ export function checkAedesInternals(aedes: Aedes): string[] {
     for (const name of ['deliver0', 'deliverQoS'] as const) {
       if (typeof client[name] !== 'function' || (client[name] as () => void).length !== 2) problems.push(`Client#${name}(packet, cb) is missing`);
     }
-    if (typeof client.duplicates !== 'object' || client.duplicates === null) problems.push('Client#duplicates is not an object');
+    for (const name of ['duplicates', 'subscriptions'] as const) {
+      if (typeof client[name] !== 'object' || client[name] === null) problems.push(`Client#${name} is not an object`);
+    }
   } finally {
     stream.destroy();
   }

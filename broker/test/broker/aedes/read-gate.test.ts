@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { gateReads, type ReadingClient } from '../../src/broker/read-gate.ts';
+import { gateReads, whenPacketsHandled, type ReadingClient } from '../../../src/broker/aedes/read-gate.ts';
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -14,6 +14,7 @@ function fakeClient(): ReadingClient & { reads: number } {
   const client = {
     conn,
     reads: 0,
+    closed: false,
     _parsingBatch: 1,
     _nextBatch() {
       client._parsingBatch--;
@@ -59,4 +60,29 @@ test('the socket is read again only after the last packet of a batch is handled,
   await nextTurn();
   assert.equal(client.reads, 2);
   assert.equal(client._parsingBatch, 0);
+});
+
+test('whenPacketsHandled resolves once the batch in hand is handled, or the connection closes', async () => {
+  const client = fakeClient();
+  gateReads(client);
+  client.conn.write(Buffer.from('first'));
+  await once(client.conn, 'readable');
+  await nextTurn();
+  await whenPacketsHandled(client); // idle: at once
+
+  client._parsingBatch = 2;
+  let handled = false;
+  const waiting = whenPacketsHandled(client).then(() => (handled = true));
+  client._nextBatch();
+  await nextTurn();
+  assert.equal(handled, false, 'one packet is still in hand');
+  client._nextBatch();
+  await nextTurn();
+  await waiting;
+  assert.equal(client._parsingBatch, 0);
+
+  client._parsingBatch = 1;
+  const closing = whenPacketsHandled(client);
+  client.conn.destroy();
+  await closing;
 });
