@@ -39,7 +39,8 @@ export interface MqttBrokerOptions {
   bounds?: ClientBoundsOptions;
   /**
    * QoS >= 1 client publishes come with an AcknowledgeHold on 'clientPublish', and their PUBACK
-   * (PUBREC) waits for it: acknowledged = stored. Default false: aedes acknowledges as it does.
+   * (PUBREC) waits for it: acknowledged = stored. Default false: no hold is offered. A QoS 1 PUBACK
+   * waits for routing either way, which includes committing the message to offline sessions' queues.
    */
   holdAcknowledgements?: boolean;
   /** called once per connection after aedes attached to it (packet-size guard) */
@@ -79,8 +80,10 @@ const droppedPublishes = new WeakSet<object>();
 
 /**
  * Held acknowledgements by PUBLISH packet. aedes 1.2 writes a QoS 1 PUBACK before it routes the
- * packet, so a held QoS 1 publish is routed from authorizePublish and aedes' own publish of it, after
- * the PUBACK, does nothing (`routedEarly`). A QoS 2 publish is routed (once, after aedes stored it)
+ * packet, and so before the message is in the queues of offline persistent sessions: a kill -9 then
+ * would lose a message its publisher saw acknowledged. So every QoS 1 publish is routed from
+ * authorizePublish, its PUBACK waiting for the routing, and aedes' own publish of it, after the
+ * PUBACK, does nothing (`routedEarly`). A QoS 2 publish is routed (once, after aedes stored it)
  * before its PUBREC, so its hold sits in the publish callback.
  */
 const holds = new WeakMap<object, PendingAcknowledge>();
@@ -158,7 +161,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
           if (decision === 'allow') {
             stats.messagesReceived++;
             stats.payloadBytesReceived += message.payload.length;
-            if (options.holdAcknowledgements && packet.qos === 1) return routeHeld(packet as AedesPublishPacket, client, done);
+            if (packet.qos === 1) return routeHeld(packet as AedesPublishPacket, client, done);
             return done(null);
           }
           stats.drop('not-authorized');
@@ -211,7 +214,7 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
   aedes.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
     if (!client) return;
     const hold = holds.get(packet) ?? null;
-    events.emit('clientPublish', toMessage(packet), refOf(client), hold);
+    events.emit('clientPublish', toMessage(packet), refOf(client), options.holdAcknowledgements ? hold : null);
     hold?.routed();
   });
   aedes.on('ack', (_packet: unknown, client: Client) => flow.acknowledged(client.conn));
