@@ -16,5 +16,16 @@ const { values, positionals } = parseArgs({
 const files = positionals.map((f) => path.resolve(f));
 const stream = run({ files, concurrency: Number(values.concurrency ?? 1), timeout: Number(values.timeout ?? Infinity) });
 stream.on('test:fail', () => (process.exitCode = 1));
+// The time each file's top-level tests took, printed at the end: the order to keep in scripts/test.mjs.
+const fileMs = new Map();
+const countFile = ({ file, nesting, details }) => {
+  if (file && nesting === 0) fileMs.set(file, (fileMs.get(file) ?? 0) + (details?.duration_ms ?? 0));
+};
+stream.on('test:pass', countFile);
+stream.on('test:fail', countFile);
+process.on('exit', () => {
+  const slowest = [...fileMs].sort((a, b) => b[1] - a[1]).slice(0, 15);
+  console.log(`\nslowest files (s): ${slowest.map(([f, ms]) => `${path.relative(process.cwd(), f)} ${(ms / 1000).toFixed(1)}`).join(', ')}`);
+});
 if (values.tap) stream.compose(tap).pipe(createWriteStream(values.tap));
 stream.compose(spec).pipe(process.stdout);
