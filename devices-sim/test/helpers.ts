@@ -1,9 +1,12 @@
 // Shared by the simulator's tests: what a clear failure looks like, and the broker auth they use.
 import { mintToken } from '../../test/support/tokens.ts';
 
-/** One line, no stack trace. */
+/** A progress report (a timestamp, then the counters), printed every --report-interval while a run lasts. */
+const progressLine = /^\d{4}-\d\d-\d\dT[\d:.]+Z connected /;
+
+/** One line, no stack trace; progress reports printed before it (a slow start) aside. */
 export function isOneClearLine(text: string): boolean {
-  const lines = text.trim().split('\n');
+  const lines = text.trim().split('\n').filter((line) => !progressLine.test(line));
   return lines.length === 1 && !/\n\s+at /.test(text) && lines[0]!.startsWith('telemq-sim: ');
 }
 
