@@ -3,9 +3,8 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
-import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { checkAedesInternals, clientsOf, interceptPublishes, internalsOf, persistenceOf, releaseClientsClosedWhileConnecting, replaceDelivery, retainedMessages } from './aedes/internals.ts';
+import { assertAedesFits, clientsOf, interceptPublishes, internalsOf, persistenceOf, releaseClientsClosedWhileConnecting, replaceDelivery, retainedMessages } from './aedes/internals.ts';
 import { gateReads, whenPacketsHandled } from './aedes/read-gate.ts';
 import { PendingAcknowledge } from './acknowledge-hold.ts';
 import { createClientBounds, type ClientBoundsOptions } from './client-bounds.ts';
@@ -185,10 +184,11 @@ export async function createMqttBroker(options: MqttBrokerOptions): Promise<Mqtt
     },
   });
 
-  const problems = checkAedesInternals(aedes);
-  if (problems.length > 0) {
+  try {
+    assertAedesFits(aedes);
+  } catch (err) {
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    throw new AppError('AEDES_UNSUPPORTED', `the installed aedes does not fit telemq: ${problems.join('; ')}`);
+    throw err;
   }
 
   storeOnlyGranted(persistenceOf(aedes), bounds.granted);

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { Duplex } from 'node:stream';
 import type { Aedes, AedesPublishPacket, Client } from 'aedes';
 import type mqttPacket from 'mqtt-packet';
+import { AppError } from '../../errors.ts';
 
 export const AEDES_VERSION = '1.2.0';
 
@@ -304,4 +305,10 @@ export function checkAedesInternals(aedes: Aedes): string[] {
     stream.destroy();
   }
   return problems;
+}
+
+/** Throws AEDES_UNSUPPORTED, naming every internal that moved, unless the installed aedes fits. */
+export function assertAedesFits(aedes: Aedes): void {
+  const problems = checkAedesInternals(aedes);
+  if (problems.length > 0) throw new AppError('AEDES_UNSUPPORTED', `the installed aedes does not fit telemq: ${problems.join('; ')}`);
 }

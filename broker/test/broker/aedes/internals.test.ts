@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Aedes } from 'aedes';
 import { Duplex } from 'node:stream';
-import { AEDES_VERSION, checkAedesInternals, installedAedesVersion, internalsOf, replaceDelivery, type DeliveringClient } from '../../../src/broker/aedes/internals.ts';
+import type { AppError } from '../../../src/errors.ts';
+import { AEDES_VERSION, assertAedesFits, checkAedesInternals, installedAedesVersion, internalsOf, replaceDelivery, type DeliveringClient } from '../../../src/broker/aedes/internals.ts';
 
 test('the installed aedes is the pinned version, and broker/package.json pins it exactly', () => {
   assert.equal(installedAedesVersion(), AEDES_VERSION);
@@ -34,6 +35,7 @@ test('an aedes whose client lost an internal is refused with that internal named
   assert.ok(problems.some((p) => p.includes('_parsingBatch')), problems.join('; '));
   assert.ok(problems.some((p) => p.includes('deliverQoS')), problems.join('; '));
   assert.ok(problems.some((p) => p.includes('_nextId')), problems.join('; '));
+  assert.throws(() => assertAedesFits(aedes), (err: AppError) => err.code === 'AEDES_UNSUPPORTED' && err.message.includes('Client#_parsingBatch'), 'start-up stops, naming what moved');
 });
 
 test("a replaced delivery is the one aedes calls, and takes the client's packet identifiers and persistence", async (t) => {
