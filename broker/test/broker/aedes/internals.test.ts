@@ -1,10 +1,10 @@
 // The seam to aedes: the start-up check finds every internal telemq relies on in the pinned aedes,
-// and names the one that moved when it is not there.
+// and names the one that moved when it is not there; a replaced delivery reaches the client's state.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { Duplex } from 'node:stream';
 import { test } from 'node:test';
 import { Aedes } from 'aedes';
-import { Duplex } from 'node:stream';
 import type { AppError } from '../../../src/errors.ts';
 import { AEDES_VERSION, assertAedesFits, checkAedesInternals, installedAedesVersion, internalsOf, replaceDelivery, type DeliveringClient } from '../../../src/broker/aedes/internals.ts';
 
