@@ -48,8 +48,8 @@ export function registerSubscriptionCheckRoute(app: FastifyInstance, deps: Subsc
       case 'denied':
         return answer('denied', `${role} is denied filters inside ${verdict.patterns[0]} (denySubscribe)`, verdict.patterns);
       case 'not-allowed': {
-        const allowed = verdict.patterns.length > 0 ? `only filters inside ${verdict.patterns.join(', ')}` : 'no filters';
-        return answer('not_allowed', `${role} may subscribe to ${allowed}`, verdict.patterns);
+        const allowed = verdict.patterns.length > 0 ? `only to filters inside ${verdict.patterns.join(', ')}` : 'to no filters';
+        return answer('not_allowed', `${role} may subscribe ${allowed}`, verdict.patterns);
       }
     }
   });

@@ -29,7 +29,7 @@ test('GET /api/subscription-check: invalid, too long, too deep, denied, not allo
     [`plant/ann/${'x'.repeat(60)}`, 'too_long', /longer than this broker's 64 bytes \(guards\.maxTopicLength\)/, []],
     ['plant/ann/a/b/c/d', 'too_deep', /more than this broker's 5 levels \(guards\.maxTopicLevels\)/, []],
     ['devices/vault/telemetry', 'denied', /^the role viewer is denied filters inside devices\/vault\/telemetry \(denySubscribe\)$/, ['devices/vault/telemetry']],
-    ['devices/+/status', 'not_allowed', /^the role viewer may subscribe to only filters inside devices\/\+\/telemetry, plant\/ann\/#$/, ['devices/+/telemetry', 'plant/ann/#']],
+    ['devices/+/status', 'not_allowed', /^the role viewer may subscribe only to filters inside devices\/\+\/telemetry, plant\/ann\/#$/, ['devices/+/telemetry', 'plant/ann/#']],
     ['plant/bob/#', 'not_allowed', /plant\/ann\/#/, ['devices/+/telemetry', 'plant/ann/#']],
     ['plant/ann/line-1/#', 'allowed', /^the role viewer may subscribe to it \(plant\/ann\/#\)/, ['plant/ann/#']],
   ];
