@@ -1,11 +1,12 @@
-// Messages per second per topic, steady from the first second after subscribing and right for
-// busy and sparse topics alike. Per topic, per-slot counts with their first and last times cover the
-// last `windowMs`; the rate is (messages - 1) / (time from the first to the last of them), the mean
-// gap between messages, so whole slots entering and leaving the window do not make it jump, and a
-// topic sending every 5 s reads 0.2/s whether the window holds one or two of its messages (then the
-// gap is a moving average of the topic's own gaps). Never more than its messages over the time
-// since the first of them, so a topic that stops decays. Before a topic's second message only the time since `reset` (subscribing)
-// counts. Retained messages replayed on subscribing are not traffic: the caller leaves them out.
+// Messages per second per topic, right from the first second after subscribing and steady, for
+// busy and sparse topics alike. Per topic, per-slot counts with their first and last message times
+// cover the last `windowMs`; the rate is one over the mean gap between those messages ((n - 1) over
+// the time from the first to the last), so slots entering and leaving the window do not make it
+// jump, and a topic sending every 5 s reads 0.2/s whether the window holds one or two of its
+// messages (with one, the gap is a moving average of the topic's own gaps). It is never more than
+// the messages over the time since the first of them, so a topic that stops decays. Until a
+// topic's second message only the time since `reset` (subscribing) counts. Retained messages
+// replayed on subscribing are not traffic: the caller leaves them out.
 
 export interface TopicRate {
   topic: string;
