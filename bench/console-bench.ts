@@ -151,7 +151,9 @@ await page.screenshot({ path: path.join(root, '.test-output', `bench-console-${p
 // What never reached the page: publishes over the per-client rate, deliveries dropped by the broker.
 const metricsText = await (await fetch(`${broker.httpUrl}/metrics`)).text();
 const brokerLosses = Object.fromEntries(
-  [...metricsText.matchAll(/^(telemq_refusals_total\{reason="publish-rate"\}|telemq_messages_dropped_total\{reason="[^"]+"\}) (\d+)/gm)].map((m) => [m[1]!, Number(m[2])]),
+  [...metricsText.matchAll(/^(telemq_refusals_total|telemq_messages_dropped_total)\{reason="([^"]+)"[^}]*\} (\d+)/gm)]
+    .filter((m) => Number(m[3]) > 0 && (m[1] === 'telemq_messages_dropped_total' || m[2] === 'publish-rate'))
+    .map((m) => [`${m[1]}{${m[2]}}`, Number(m[3])]),
 );
 await browser.close();
 await load.stop();
