@@ -6,7 +6,9 @@
 //
 //   node --conditions=source --import tsx bench/console-bench.ts --page fleet --rate 1000 --devices 200 --duration 60s
 //   node --conditions=source --import tsx bench/console-bench.ts --page fleet --rate 1000 --devices 5000 --duration 60s
-//   flags: --page fleet|device|explorer  --duration 60s|10m  --rate 1000  --devices 200  --connections 4  --sample 10s
+//   flags: --page fleet|device|explorer  --duration 60s|10m  --rate 1000  --devices 200  --connections N  --sample 10s
+//   (connections: by default enough to keep each under 80 msg/s, inside the broker's default
+//   guards.publishRatePerSec of 100; the summary counts what the broker refused or dropped)
 //
 // Writes bench/results/console-<page>-<time>.json and prints a summary.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,7 +26,7 @@ const { values: flags } = parseArgs({
     duration: { type: 'string', default: '60s' },
     rate: { type: 'string', default: '1000' },
     devices: { type: 'string', default: '200' },
-    connections: { type: 'string', default: '4' },
+    connections: { type: 'string' },
     sample: { type: 'string', default: '10s' },
   },
 });
@@ -39,6 +41,7 @@ const durationMs = ms(flags.duration);
 const sampleMs = ms(flags.sample);
 const rate = Number(flags.rate);
 const deviceCount = Number(flags.devices);
+const connections = Number(flags.connections ?? Math.max(4, Math.ceil(rate / 80)));
 const pageName = flags.page;
 
 // In the page before any script: long tasks and frame intervals from the start.
@@ -65,7 +68,7 @@ const pct = (sorted: number[], p: number) => (sorted.length === 0 ? 0 : sorted[M
 
 const broker = await startBrokerProcess({ TELEMQ_LOG_LEVEL: 'warn' });
 const brokerPid = broker.child.pid!;
-const load = await startConsoleLoad({ port: broker.ports.mqtt, connections: Number(flags.connections), devices: deviceCount, rate, prefix: 'bench' });
+const load = await startConsoleLoad({ port: broker.ports.mqtt, connections, devices: deviceCount, rate, prefix: 'bench' });
 const browser = await chromium.launch({ ...chromiumOptions, args: [...chromiumOptions.args, '--enable-precise-memory-info'] });
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 const errors: string[] = [];
@@ -112,7 +115,7 @@ await new Promise((r) => setTimeout(r, 5000));
 const heapStartBytes = await heapAfterGc();
 const startedMs = Date.now();
 let last = { atMs: startedMs, sent: load.sent(), page: await pageBusySeconds(), broker: cpuSecondsOf(brokerPid), own: ownCpuSeconds() };
-console.log(`console bench: page=${pageName} ${rate} msg/s for ${deviceCount} devices over ${flags.connections} connections, ${durationMs / 1000} s`);
+console.log(`console bench: page=${pageName} ${rate} msg/s for ${deviceCount} devices over ${connections} connections, ${durationMs / 1000} s`);
 while (Date.now() - startedMs < durationMs) {
   await new Promise((r) => setTimeout(r, sampleMs));
   const heapUsedBytes = Number(await page.evaluate('performance.memory.usedJSHeapSize'));
@@ -145,6 +148,13 @@ const heapEndBytes = await heapAfterGc();
 const rows = Number(await page.evaluate(`document.querySelectorAll('tr[data-device]').length`));
 const counted = String(await page.evaluate(`document.querySelector('[data-test=counts]')?.textContent ?? ''`)).replace(/\s+/g, ' ').trim();
 await page.screenshot({ path: path.join(root, '.test-output', `bench-console-${pageName}.png`) }).catch(() => undefined);
+// What never reached the page: publishes over the per-client rate, deliveries dropped by the broker.
+const metricsText = await (await fetch(`${broker.httpUrl}/metrics`)).text();
+const brokerLosses = Object.fromEntries(
+  [...metricsText.matchAll(/^(telemq_refusals_total|telemq_messages_dropped_total)\{reason="([^"]+)"[^}]*\} (\d+)/gm)]
+    .filter((m) => Number(m[3]) > 0 && (m[1] === 'telemq_messages_dropped_total' || m[2] === 'publish-rate'))
+    .map((m) => [`${m[1]}{${m[2]}}`, Number(m[3])]),
+);
 await browser.close();
 await load.stop();
 await broker.stop();
@@ -167,6 +177,8 @@ const summary = {
   cpuMedian: { page: median(samples.map((s) => s.pageCpu)), broker: median(samples.map((s) => s.brokerCpu)), generator: median(samples.map((s) => s.generatorCpu)) },
   heapAfterGcMiB: { start: mib(heapStartBytes), end: mib(heapEndBytes) },
   heapUsedMiB: { min: mib(Math.min(...used)), max: mib(Math.max(...used)) },
+  connections,
+  brokerLosses,
   fleetPage: { rowsShown: rows, counts: counted },
   errors,
   samples,

@@ -19,6 +19,7 @@ import { registerHistoryRoutes } from './api/history.ts';
 import { createHttpServer } from './api/http-server.ts';
 import { registerLoginRoute } from './api/login.ts';
 import { registerPublishRoute } from './api/publish.ts';
+import { registerSubscriptionCheckRoute } from './api/subscription-check.ts';
 import { ensureSecret } from './auth/first-start.ts';
 import { createAccessControl, type AccessControl } from './auth/index.ts';
 import { loadKnownDevices } from './auth/known-devices.ts';
@@ -183,6 +184,7 @@ export async function openHttp(w: Wiring): Promise<Close> {
   registerHistoryRoutes(http, { store, access });
   registerDevicesRoutes(http, { store, presence: need(w, 'presence'), access });
   registerPublishRoute(http, { broker, access, limits: config.guards, metrics });
+  registerSubscriptionCheckRoute(http, { access, limits: config.guards });
   registerConsoleSettingsRoute(http, { config: config.console, wsPath: t.ws.path, mqttPort: () => w.ports?.mqtt ?? 0 });
   const deviceTokenSecret = config.auth.mode === 'none' ? null : ensureSecret(config.dataDir, config.auth.jwtSecret, w.log);
   registerDeviceTokensRoute(http, { secret: deviceTokenSecret });

@@ -1,22 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { buildCommand, commandPayload, readReply } from '../src/lib/commands.ts';
-import { createRateCounter } from '../src/composables/useExplorer.ts';
 import { rangeQuery } from '../src/composables/useHistory.ts';
 import { parseHash } from '../src/composables/useRoute.ts';
 import { chooseTransport } from '../src/services.ts';
-
-describe('rate per topic', () => {
-  test('counts full seconds over the window and forgets idle topics', () => {
-    const r = createRateCounter(5);
-    for (let s = 0; s < 5; s++) for (let i = 0; i < 10; i++) r.count('a', 10_000 + s * 1000 + i);
-    r.count('b', 14_000);
-    expect(r.rates(15_000)).toEqual([
-      { topic: 'a', perSecond: 10 },
-      { topic: 'b', perSecond: 0.2 },
-    ]);
-    expect(r.rates(30_000)).toEqual([]);
-  });
-});
 
 describe('commands', () => {
   test.each([

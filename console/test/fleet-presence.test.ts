@@ -34,6 +34,28 @@ test('a device that goes silent turns stale after three of its intervals, judged
   fleet.stop();
 });
 
+test('the store\'s last-seen time is not taken for an interval: a steady device stays online', async () => {
+  vi.useFakeTimers();
+  const source = createFakeSource();
+  // the device list (at start) already holds the message the live stream delivers 20 ms later
+  const api = fakeApi({ devices: vi.fn(async () => ({ devices: [{ deviceId: 'd1', status: 'online' as const, lastSeen: Date.now(), latest: {} }] })) });
+  installServices({ createApi: () => api, createSource: () => source, storage: memoryStorage() });
+  useSessionStore().useToken(fakeJwt({ sub: 'ops' }));
+  useLiveStore().start();
+  const fleet = useFleetStore();
+  await fleet.start();
+  await flushPromises();
+  vi.advanceTimersByTime(20);
+  for (let i = 0; i < 6; i++) {
+    source.deliver('devices/d1/telemetry', JSON.stringify({ temp: i }));
+    vi.advanceTimersByTime(5000);
+  }
+  fleet.flush();
+  expect(fleet.devices[0]!.intervalMs).toBe(5000);
+  expect(fleet.devices[0]!.presence).toBe('online');
+  fleet.stop();
+});
+
 describe('fleet order', () => {
   test('new device ids merge into natural order', () => {
     const compare = new Intl.Collator(undefined, { numeric: true }).compare;

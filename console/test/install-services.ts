@@ -28,6 +28,7 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     }),
     demoFleet: vi.fn(async () => ({ state: 'stopped' as const, devices: 0, connected: 0, prefix: 'demo', detail: '' })),
     controlDemoFleet: vi.fn(),
+    subscriptionCheck: vi.fn(async (filter: string) => ({ filter, verdict: 'not_allowed' as const, message: 'the role console may subscribe only to filters inside devices/+/telemetry', patterns: ['devices/+/telemetry'] })),
     ...overrides,
   };
 }

@@ -46,4 +46,12 @@ describe('ring of values', () => {
     r.clear();
     expect(r.toArray()).toEqual([]);
   });
+
+  test('newest(n): the newest n, newest first, across the wrap', () => {
+    const r = createRing<number>(4);
+    for (let i = 1; i <= 6; i++) r.push(i);
+    expect(r.newest(3)).toEqual([6, 5, 4]);
+    expect(r.newest(10)).toEqual([6, 5, 4, 3]);
+    expect(createRing<number>(2).newest(5)).toEqual([]);
+  });
 });

@@ -6,7 +6,7 @@
 // lying inside one is refused, and a wider filter is granted without the denied topics (every
 // delivery is checked again, see canReceive).
 import { filterCovers, levelsMatch, type Identity } from '../contract/index.ts';
-import type { TopicAcl } from './index.ts';
+import type { SubscribeVerdict, TopicAcl } from './index.ts';
 
 export interface RolePatterns {
   publish: readonly string[];
@@ -27,7 +27,7 @@ export function isTopicSafeSubject(subject: string): boolean {
   return subject.length > 0 && !/[/+#]/.test(subject) && !subject.includes('\u0000');
 }
 
-export function createTopicAcl(roles: Readonly<Record<string, RolePatterns>>): TopicAcl & { knowsRole(role: string): boolean } {
+export function createTopicAcl(roles: Readonly<Record<string, RolePatterns>>): TopicAcl & { knowsRole(role: string): boolean; explainSubscribe(identity: Identity, filter: string): SubscribeVerdict } {
   // Compiled once per identity; an identity object lives as long as its connection.
   const cache = new WeakMap<Identity, CompiledRole | null>();
 
@@ -59,6 +59,18 @@ export function createTopicAcl(roles: Readonly<Record<string, RolePatterns>>): T
       const levels = filter.split('/');
       if (role.denySubscribe.some((pattern) => filterCovers(pattern, levels))) return false;
       return role.subscribe.some((pattern) => filterCovers(pattern, levels));
+    },
+    // canSubscribe's decision with the pattern that made it, for a person (asked after a refusal,
+    // never per packet): the same compiled patterns and the same filterCovers.
+    explainSubscribe(identity, filter) {
+      const role = compiled(identity);
+      if (!role) return { allowed: false, reason: 'unknown-role', role: identity.role, patterns: [] };
+      const levels = filter.split('/');
+      const denied = role.denySubscribe.find((pattern) => filterCovers(pattern, levels));
+      if (denied) return { allowed: false, reason: 'denied', role: identity.role, patterns: [denied.join('/')] };
+      const allowedBy = role.subscribe.find((pattern) => filterCovers(pattern, levels));
+      if (allowedBy) return { allowed: true, role: identity.role, patterns: [allowedBy.join('/')] };
+      return { allowed: false, reason: 'not-allowed', role: identity.role, patterns: role.subscribe.map((p) => p.join('/')) };
     },
   };
 }

@@ -16,10 +16,20 @@ import { openPasswordStore } from './passwords.ts';
 import { createTokenService } from './tokens.ts';
 import { bearerToken, upgradeToken } from './upgrade.ts';
 
+/**
+ * canSubscribe's answer with its cause: the role's pattern that allows the filter, the deny pattern
+ * it lies in, or (not allowed) every subscribe pattern of the role, filled with the subject.
+ */
+export type SubscribeVerdict =
+  | { allowed: true; role: string; patterns: string[] }
+  | { allowed: false; reason: 'unknown-role' | 'denied' | 'not-allowed'; role: string; patterns: string[] };
+
 /** What an identity may do with a topic, from its role's patterns. */
 export interface TopicAcl {
   canPublish(identity: Identity, topic: string): boolean;
   canSubscribe(identity: Identity, filter: string): boolean;
+  /** why canSubscribe answers as it does (absent where there are no roles: everything is allowed) */
+  explainSubscribe?(identity: Identity, filter: string): SubscribeVerdict;
 }
 
 export type LoginResult = { ok: true; response: LoginResponse } | { ok: false; status: 401 | 404 | 429 | 503; reason: string };

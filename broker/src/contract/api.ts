@@ -114,6 +114,18 @@ export interface PublishResponse {
   dryRun?: true;
 }
 
+/** Why a filter would be granted or refused to the caller (GET /api/subscription-check?filter=). */
+export type SubscriptionVerdict = 'allowed' | 'invalid_filter' | 'too_long' | 'too_deep' | 'unknown_role' | 'denied' | 'not_allowed';
+
+export interface SubscriptionCheckResponse {
+  filter: string;
+  verdict: SubscriptionVerdict;
+  /** one sentence for a person: the rule, limit or pattern behind the verdict */
+  message: string;
+  /** the role's patterns behind it: the one that allows or denies, or all it may subscribe to */
+  patterns: string[];
+}
+
 /** How the console shows one telemetry field: declared once in the broker's config. */
 export interface FieldFormat {
   label?: string;

@@ -1,5 +1,5 @@
 // The HTTP API client: Bearer token on every request; a 401 ends the session.
-import type { BridgeRulesResponse, BrokerHistoryResponse, ConsoleSettings, DemoFleetRequest, DemoFleetStatus, DeviceTokenRequest, DeviceTokenResponse, DevicesResponse, HistoryQuery, HistoryResponse, LoginRequest, LoginResponse, PublishRequest, PublishResponse } from '@telemq/broker/contract';
+import type { BridgeRulesResponse, BrokerHistoryResponse, ConsoleSettings, DemoFleetRequest, DemoFleetStatus, DeviceTokenRequest, DeviceTokenResponse, DevicesResponse, HistoryQuery, HistoryResponse, LoginRequest, LoginResponse, PublishRequest, PublishResponse, SubscriptionCheckResponse } from '@telemq/broker/contract';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -34,6 +34,8 @@ export interface Api {
   /** admin only */
   mintDeviceToken(request: DeviceTokenRequest): Promise<DeviceTokenResponse>;
   publish(request: PublishRequest): Promise<PublishResponse>;
+  /** why the broker grants or refuses `filter` to this session (a SUBACK 0x80 says no more) */
+  subscriptionCheck(filter: string): Promise<SubscriptionCheckResponse>;
 }
 
 export function createApi(deps: ApiDeps): Api {
@@ -71,5 +73,6 @@ export function createApi(deps: ApiDeps): Api {
     controlDemoFleet: (request) => call<DemoFleetStatus>('/api/demo-fleet', { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' } }),
     mintDeviceToken: (request) => call<DeviceTokenResponse>('/api/device-tokens', { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' } }),
     publish: (request) => call<PublishResponse>('/api/publish', { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' } }),
+    subscriptionCheck: (filter) => call<SubscriptionCheckResponse>(`/api/subscription-check?${new URLSearchParams({ filter }).toString()}`),
   };
 }

@@ -12,7 +12,18 @@ function flat(value: Record<string, unknown>, prefix: string, out: Array<[string
   }
 }
 
+/** a payload's summary, kept while the payload is held (the tree re-renders the same last values) */
+const summaries = new WeakMap<Uint8Array, { formats: FieldFormats; maxChars: number; text: string }>();
+
 export function summarizePayload(payload: Uint8Array, formats: FieldFormats, maxChars = 120): string {
+  const known = summaries.get(payload);
+  if (known && known.formats === formats && known.maxChars === maxChars) return known.text;
+  const text = summarize(payload, formats, maxChars);
+  summaries.set(payload, { formats, maxChars, text });
+  return text;
+}
+
+function summarize(payload: Uint8Array, formats: FieldFormats, maxChars: number): string {
   const parsed = parseJsonPayload(payload);
   let text: string;
   if (parsed.ok && isRecord(parsed.value)) {

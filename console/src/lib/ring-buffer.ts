@@ -63,6 +63,8 @@ export interface Ring<T> {
   readonly length: number;
   push(item: T): void;
   toArray(): T[];
+  /** the newest `n` items, newest first */
+  newest(n: number): T[];
   clear(): void;
 }
 
@@ -83,6 +85,11 @@ export function createRing<T>(capacity: number): Ring<T> {
     toArray() {
       const out: T[] = [];
       for (let i = 0; i < length; i++) out.push(items[(start + i) % capacity] as T);
+      return out;
+    },
+    newest(n) {
+      const out: T[] = [];
+      for (let i = length - 1; i >= 0 && out.length < n; i--) out.push(items[(start + i) % capacity] as T);
       return out;
     },
     clear() {

@@ -20,7 +20,6 @@ export const useBrokerStore = defineStore('broker', () => {
   const figures = ref<Record<SysFigure, number | null>>({ connections: null, messagesIn: null, messagesOut: null });
   const metrics = shallowRef<MetricFigures | null>(null);
   const metricsError = ref('');
-  const sysRefused = ref('');
   const rates = { messagesIn: createRate(), messagesOut: createRate() };
   const hasRate = { messagesIn: false, messagesOut: false };
   /** each figure over time, for the page's charts */
@@ -89,8 +88,8 @@ export const useBrokerStore = defineStore('broker', () => {
   /** $SYS for the whole session (App.vue, at login), so the charts have the last hour. */
   function collect(): void {
     if (watch) return;
+    // a refusal is shown with its reason on every page (live store, App.vue)
     watch = live.watch('$SYS/#', (m) => onSys(m.topic, m.payload, m.receivedAtMs));
-    void watch.result.then((r) => (sysRefused.value = r.ok ? '' : r.detail));
   }
 
   function stopCollecting(): void {
@@ -117,5 +116,5 @@ export const useBrokerStore = defineStore('broker', () => {
     clearInterval(timer);
   }
 
-  return { sys, figures, series, read, frame, metrics, metricsError, sysRefused, collect, stopCollecting, start, stop, onSys };
+  return { sys, figures, series, read, frame, metrics, metricsError, collect, stopCollecting, start, stop, onSys };
 });

@@ -45,6 +45,13 @@ export const useFleetStore = defineStore('fleet', () => {
   /** frozen copies handed to the view; a device's copy is replaced only when it changed */
   const snapshots = new Map<string, FleetDevice>();
   const dirty = new Set<string>();
+  /**
+   * When each device's last telemetry came over the live connection. Its interval is learned only
+   * from two of these: the store's last-seen time (the device list at start) is the same message the
+   * live stream may deliver a moment later, and that gap of milliseconds, taken for the interval,
+   * made a steady device stale (a later 5 s gap then looked like an outage and was ignored).
+   */
+  const lastLiveMs = new Map<string, number>();
   let order: string[] = [];
   const devices = shallowRef<FleetDevice[]>([]);
   /** the first list from the store has been read (or failed): an empty fleet is really empty */
@@ -84,7 +91,9 @@ export const useFleetStore = defineStore('fleet', () => {
     } else if (parsed.kind === 'telemetry') {
       const sample = readTelemetry(message.payload, message.receivedAtMs);
       if (!sample) return;
-      if (d.lastSeen !== null) d.intervalMs = nextIntervalMs(d.intervalMs, sample.tMs - d.lastSeen);
+      const previousMs = lastLiveMs.get(parsed.deviceId);
+      if (previousMs !== undefined) d.intervalMs = nextIntervalMs(d.intervalMs, sample.tMs - previousMs);
+      lastLiveMs.set(parsed.deviceId, Math.max(previousMs ?? 0, sample.tMs));
       d.lastSeen = Math.max(d.lastSeen ?? 0, sample.tMs);
       Object.assign(d.latest, sample.fields);
     } else return;
@@ -141,6 +150,7 @@ export const useFleetStore = defineStore('fleet', () => {
     clearInterval(ticker);
     scheduler.cancel();
     byId.clear();
+    lastLiveMs.clear();
     snapshots.clear();
     dirty.clear();
     order = [];
