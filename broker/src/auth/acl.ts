@@ -44,6 +44,16 @@ export function createTopicAcl(roles: Readonly<Record<string, RolePatterns>>): T
     return role;
   }
 
+  /** the deny pattern a filter lies in, else the subscribe pattern that allows it (role null: none) */
+  function judgeSubscribe(identity: Identity, filter: string): { role: CompiledRole | null; denied?: readonly string[]; allowedBy?: readonly string[] } {
+    const role = compiled(identity);
+    if (!role) return { role };
+    const levels = filter.split('/');
+    const denied = role.denySubscribe.find((pattern) => filterCovers(pattern, levels));
+    if (denied) return { role, denied };
+    return { role, allowedBy: role.subscribe.find((pattern) => filterCovers(pattern, levels)) };
+  }
+
   return {
     knowsRole: (role) => Object.hasOwn(roles, role),
     canPublish(identity, topic) {
@@ -53,22 +63,12 @@ export function createTopicAcl(roles: Readonly<Record<string, RolePatterns>>): T
       if (role.denyPublish.some((pattern) => levelsMatch(pattern, levels))) return false;
       return role.publish.some((pattern) => levelsMatch(pattern, levels));
     },
-    canSubscribe(identity, filter) {
-      const role = compiled(identity);
-      if (!role) return false;
-      const levels = filter.split('/');
-      if (role.denySubscribe.some((pattern) => filterCovers(pattern, levels))) return false;
-      return role.subscribe.some((pattern) => filterCovers(pattern, levels));
-    },
-    // canSubscribe's decision with the pattern that made it, for a person (asked after a refusal,
-    // never per packet): the same compiled patterns and the same filterCovers.
+    canSubscribe: (identity, filter) => judgeSubscribe(identity, filter).allowedBy !== undefined,
+    // canSubscribe's decision with the pattern that made it, for a person (asked after a refusal).
     explainSubscribe(identity, filter) {
-      const role = compiled(identity);
+      const { role, denied, allowedBy } = judgeSubscribe(identity, filter);
       if (!role) return { allowed: false, reason: 'unknown-role', role: identity.role, patterns: [] };
-      const levels = filter.split('/');
-      const denied = role.denySubscribe.find((pattern) => filterCovers(pattern, levels));
       if (denied) return { allowed: false, reason: 'denied', role: identity.role, patterns: [denied.join('/')] };
-      const allowedBy = role.subscribe.find((pattern) => filterCovers(pattern, levels));
       if (allowedBy) return { allowed: true, role: identity.role, patterns: [allowedBy.join('/')] };
       return { allowed: false, reason: 'not-allowed', role: identity.role, patterns: role.subscribe.map((p) => p.join('/')) };
     },
