@@ -179,6 +179,9 @@ export function createDevice(options: DeviceOptions): Device {
     c.on('close', connectionClosed);
     c.on('message', onMessage);
     c.on('error', (err) => {
+      // Ending, the device sent DISCONNECT: a reset that follows (a TLS peer closing with our
+      // close_notify unread) is how the connection ends, not a failure.
+      if (state.name === 'stopped') return;
       stats.errors++;
       lastFailure = describeFailure(err);
       stats.lastError = lastFailure.detail;
