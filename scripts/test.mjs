@@ -13,13 +13,17 @@ mkdirSync(outDir, { recursive: true });
 const only = process.argv.slice(2); // optional file filters: `npm test -- bridge`
 const failures = [];
 
+/** The closing line of a step; a failed one is listed at the end. */
+function ended(name, status, started) {
+  console.log(`== ${name}: ${status === 0 ? 'ok' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (status !== 0) failures.push(name);
+  return status === 0;
+}
+
 function step(name, cmd, args, options = {}) {
   console.log(`\n== ${name}`);
   const started = Date.now();
-  const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...options });
-  console.log(`== ${name}: ${result.status === 0 ? 'ok' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  if (result.status !== 0) failures.push(name);
-  return result.status === 0;
+  return ended(name, spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...options }).status, started);
 }
 
 /** Runs a step with its output held back and printed whole when it ends, so that steps can run side by side. */
@@ -33,9 +37,7 @@ function quietStep(name, cmd, args) {
     child.on('close', (status) => {
       console.log(`\n== ${name}`);
       process.stdout.write(Buffer.concat(output));
-      console.log(`== ${name}: ${status === 0 ? 'ok' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      if (status !== 0) failures.push(name);
-      resolve(status === 0);
+      resolve(ended(name, status, started));
     });
   });
 }

@@ -8,16 +8,21 @@ import { createFakeSource, fakeJwt, memoryStorage } from './fake-source.ts';
 
 afterEach(() => vi.useRealTimers());
 
-test('a device that goes silent turns stale after three of its intervals, judged every second', async () => {
+/** A started fleet store on fake timers, fed by a fake live source and the given API. */
+async function startedFleet(api = fakeApi()) {
   vi.useFakeTimers();
   const source = createFakeSource();
-  const api = fakeApi();
   installServices({ createApi: () => api, createSource: () => source, storage: memoryStorage() });
   useSessionStore().useToken(fakeJwt({ sub: 'ops' }));
   useLiveStore().start();
   const fleet = useFleetStore();
   await fleet.start();
   await flushPromises();
+  return { fleet, source };
+}
+
+test('a device that goes silent turns stale after three of its intervals, judged every second', async () => {
+  const { fleet, source } = await startedFleet();
   for (let i = 0; i < 4; i++) {
     source.deliver('devices/d1/telemetry', JSON.stringify({ temp: i, ts: Date.now() }));
     vi.advanceTimersByTime(500);
@@ -35,16 +40,8 @@ test('a device that goes silent turns stale after three of its intervals, judged
 });
 
 test('the store\'s last-seen time is not taken for an interval: a steady device stays online', async () => {
-  vi.useFakeTimers();
-  const source = createFakeSource();
   // the device list (at start) already holds the message the live stream delivers 20 ms later
-  const api = fakeApi({ devices: vi.fn(async () => ({ devices: [{ deviceId: 'd1', status: 'online' as const, lastSeen: Date.now(), latest: {} }] })) });
-  installServices({ createApi: () => api, createSource: () => source, storage: memoryStorage() });
-  useSessionStore().useToken(fakeJwt({ sub: 'ops' }));
-  useLiveStore().start();
-  const fleet = useFleetStore();
-  await fleet.start();
-  await flushPromises();
+  const { fleet, source } = await startedFleet(fakeApi({ devices: vi.fn(async () => ({ devices: [{ deviceId: 'd1', status: 'online' as const, lastSeen: Date.now(), latest: {} }] })) }));
   vi.advanceTimersByTime(20);
   for (let i = 0; i < 6; i++) {
     source.deliver('devices/d1/telemetry', JSON.stringify({ temp: i }));

@@ -249,11 +249,6 @@ export function replaceDelivery(client: Client, make: (client: DeliveringClient)
   c.deliverQoS = deliverQoS;
 }
 
-/** True while aedes is still handling packets it read from this client. */
-export function isHandlingPackets(client: Pick<ClientInternals, 'closed' | '_parsingBatch'>): boolean {
-  return !client.closed && client._parsingBatch > 0;
-}
-
 /**
  * Checks the installed aedes against what this module relies on, on a real client attached to an
  * idle stream; returns the problems found (empty: all is as expected).

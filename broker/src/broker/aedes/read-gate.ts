@@ -14,10 +14,13 @@
 // flat-out fan-in one loop turn lasted over a minute, /healthz and keepalive timers with it. Now
 // each socket gives up at most one read (64 KiB) per turn.
 
-import { isHandlingPackets, type ClientInternals } from './internals.ts';
+import type { ClientInternals } from './internals.ts';
 
 /** The parts of an aedes 1.2 client the gate reads and replaces. */
 export type ReadingClient = Pick<ClientInternals, 'conn' | 'closed' | '_parsingBatch' | '_nextBatch'>;
+
+/** True while aedes is still handling packets it read from this client. */
+const isHandlingPackets = (client: ReadingClient) => !client.closed && client._parsingBatch > 0;
 
 /** waiting for a client's packets to be handled (disconnectClients at shutdown) */
 const handledWaiters = new WeakMap<ReadingClient, Array<() => void>>();

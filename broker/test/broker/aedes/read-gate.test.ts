@@ -28,6 +28,17 @@ function fakeClient(): ReadingClient & { reads: number } {
   return client;
 }
 
+/** A gated client that has read its first bytes (its CONNECT, say) and is idle. */
+async function afterFirstRead(): Promise<ReturnType<typeof fakeClient>> {
+  const client = fakeClient();
+  gateReads(client);
+  client.conn.write(Buffer.from('first'));
+  await once(client.conn, 'readable');
+  await nextTurn();
+  assert.equal(client.reads, 1);
+  return client;
+}
+
 test('bytes that arrive are read on the next turn, not in the callback that announced them', async () => {
   const client = fakeClient();
   gateReads(client);
@@ -39,12 +50,7 @@ test('bytes that arrive are read on the next turn, not in the callback that anno
 });
 
 test('the socket is read again only after the last packet of a batch is handled, on the next turn', async () => {
-  const client = fakeClient();
-  gateReads(client);
-  client.conn.write(Buffer.from('first'));
-  await once(client.conn, 'readable');
-  await nextTurn();
-  assert.equal(client.reads, 1);
+  const client = await afterFirstRead();
 
   // a batch of two packets is being handled while more bytes arrive
   client._parsingBatch = 2;
@@ -63,11 +69,7 @@ test('the socket is read again only after the last packet of a batch is handled,
 });
 
 test('whenPacketsHandled resolves once the batch in hand is handled, or the connection closes', async () => {
-  const client = fakeClient();
-  gateReads(client);
-  client.conn.write(Buffer.from('first'));
-  await once(client.conn, 'readable');
-  await nextTurn();
+  const client = await afterFirstRead();
   await whenPacketsHandled(client); // idle: at once
 
   client._parsingBatch = 2;
